@@ -1,0 +1,24 @@
+package dev.warmstart.api.agent;
+
+/**
+ * Why an agent operation failed, as one CamelCase word the operator maps to a condition reason.
+ * Names follow Kubernetes condition reasons so they read the same in both places.
+ */
+public enum ErrorReason {
+  InvalidRequest,
+  ProcessNotFound,
+  ContainerNotFound,
+  ImageNotFound,
+  ImageIntegrityFailed,
+  ImageExists,
+  PidInUse,
+  NoSpace,
+  HookFailed,
+  IncompatibleGpu,
+  CriuFailed,
+  GpuCheckpointFailed,
+  GpuRestoreFailed,
+  Timeout,
+  Interrupted,
+  Internal
+}

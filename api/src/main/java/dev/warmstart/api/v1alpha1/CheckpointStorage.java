@@ -1,0 +1,30 @@
+package dev.warmstart.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** Where the checkpoint image is kept: exactly one of the fields, or none for the default. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "!(has(self.hostPath) && has(self.persistentVolumeClaim))",
+    message = "storage must name one kind: hostPath or persistentVolumeClaim, not both")
+public record CheckpointStorage(
+    @JsonPropertyDescription(
+            "Keep the image on the node (the default). Restores stay on that node.")
+        HostPathStorage hostPath,
+    @JsonPropertyDescription(
+            "Keep the image on a PersistentVolumeClaim; restores may run elsewhere.")
+        PersistentVolumeClaimStorage persistentVolumeClaim) {
+
+  /** The default storage: node-local, under the agent's checkpoint root. */
+  public static CheckpointStorage nodeLocal() {
+    return new CheckpointStorage(new HostPathStorage(null), null);
+  }
+
+  @JsonIgnore
+  public boolean isNodeLocal() {
+    return persistentVolumeClaim == null;
+  }
+}

@@ -1,0 +1,18 @@
+package dev.warmstart.api.v1alpha1;
+
+/**
+ * Condition types of both custom resources. Each has positive polarity: {@code True} is the good
+ * state.
+ */
+public enum ConditionType {
+  /** The spec was validated against the cluster (pod, container, agent, checkpoint exist). */
+  Accepted,
+  /** Work is under way on the node agent. */
+  Progressing,
+  /** GpuRestore only: the placeholder pod is scheduled and running. */
+  PlaceholderReady,
+  /**
+   * The outcome is usable: the artifact is stored (GpuCheckpoint) or the process runs (GpuRestore).
+   */
+  Ready
+}

@@ -1,0 +1,15 @@
+package dev.warmstart.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
+
+/** The GPUs a checkpointed workload used, to check a restore target against. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record GpuInfo(
+    @JsonPropertyDescription("GPU model, e.g. 'NVIDIA H100 80GB HBM3'.") String model,
+    @JsonPropertyDescription("UUIDs of the GPUs the workload used (GPU-...).") List<String> uuids,
+    @JsonPropertyDescription("NVIDIA driver version on the source node, e.g. 580.159.04.")
+        String driverVersion,
+    @JsonPropertyDescription("GPU memory the workload held at capture, in bytes.")
+        Long memoryBytes) {}

@@ -1,0 +1,49 @@
+package dev.warmstart.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.Map;
+
+/** Which checkpoint to bring back, and where. Immutable: a new restore is a new GpuRestore. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "self == oldSelf",
+    message = "spec is immutable: create a new GpuRestore instead",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value = "!has(self.nodeName) || !has(self.nodeSelector)",
+    message = "set nodeName or nodeSelector, not both")
+public record GpuRestoreSpec(
+    @Required
+        @Pattern(ApiNames.DNS_SUBDOMAIN)
+        @Size(min = 1, max = 253)
+        @JsonPropertyDescription(
+            "GpuCheckpoint to restore, in the same namespace; must be Succeeded.")
+        String checkpointName,
+    @Pattern(ApiNames.DNS_SUBDOMAIN)
+        @Size(max = 253)
+        @JsonPropertyDescription("Name of the restored pod. Default: <GpuRestore name>-restored.")
+        String podName,
+    @Pattern(ApiNames.DNS_SUBDOMAIN)
+        @Size(max = 253)
+        @JsonPropertyDescription(
+            "Pin the restore to this node. A node-local checkpoint can only be restored on its node.")
+        String nodeName,
+    @JsonPropertyDescription("Restore onto a node with these labels.")
+        Map<String, String> nodeSelector,
+    @Default("Auto")
+        @JsonPropertyDescription(
+            "Auto: remap to the GPUs the new pod got if they are the same model. "
+                + "SameGpu: refuse unless they are the very GPUs of the checkpoint.")
+        GpuRemapPolicy gpuRemap) {
+
+  public GpuRestoreSpec {
+    gpuRemap = gpuRemap == null ? GpuRemapPolicy.Auto : gpuRemap;
+    nodeSelector = nodeSelector == null ? null : Map.copyOf(nodeSelector);
+  }
+}

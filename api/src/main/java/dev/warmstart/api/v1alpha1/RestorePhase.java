@@ -1,0 +1,14 @@
+package dev.warmstart.api.v1alpha1;
+
+/** Coarse state of a GpuRestore, for printer columns; conditions carry the detail. */
+public enum RestorePhase {
+  Pending,
+  Scheduling,
+  Restoring,
+  Running,
+  Failed;
+
+  public boolean isTerminal() {
+    return this == Running || this == Failed;
+  }
+}

@@ -1,0 +1,130 @@
+package dev.warmstart.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The chart users install, checked with real Helm (helm-java embeds Helm 3). */
+class ChartTest {
+  private static final Path CHART = repoRoot().resolve("helm/warmstart");
+
+  static Path repoRoot() {
+    String root = System.getProperty("warmstart.repo.root");
+    return root != null ? Path.of(root) : Path.of("..").toAbsolutePath().normalize();
+  }
+
+  @SafeVarargs
+  private static List<HasMetadata> render(UnaryOperator<TemplateCommand>... setters) {
+    TemplateCommand cmd =
+        new Helm(CHART)
+            .template()
+            .withName("ws")
+            .withNamespace("warmstart")
+            .withKubeVersion("1.32.0");
+    for (var s : setters) {
+      cmd = s.apply(cmd);
+    }
+    String yaml = cmd.call();
+    List<HasMetadata> out = new java.util.ArrayList<>();
+    for (String doc : yaml.split("(?m)^---\\s*$")) {
+      if (doc.strip().isEmpty() || doc.lines().allMatch(l -> l.isBlank() || l.startsWith("#"))) {
+        continue;
+      }
+      out.add(
+          Serialization.unmarshal(
+              new ByteArrayInputStream(doc.getBytes(StandardCharsets.UTF_8)), HasMetadata.class));
+    }
+    return out;
+  }
+
+  @Test
+  void lintsStrictlyClean() {
+    LintResult result = new Helm(CHART).lint().strict().call();
+    assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+  }
+
+  @Test
+  void rendersOperatorAndAgentWithDefaults() {
+    List<HasMetadata> objects = render();
+    assertThat(objects)
+        .extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
+        .contains("Deployment/ws-operator", "DaemonSet/ws-agent", "ServiceAccount/ws-operator");
+    DaemonSet agent = find(objects, DaemonSet.class);
+    assertThat(agent.getSpec().getTemplate().getSpec().getHostPID()).isTrue();
+    assertThat(agent.getSpec().getUpdateStrategy().getType()).isEqualTo("OnDelete");
+    assertThat(agent.getSpec().getTemplate().getSpec().getVolumes().get(0).getHostPath().getPath())
+        .isEqualTo("/var/lib/warmstart");
+  }
+
+  @Test
+  void onlyTheAgentIsPrivileged() {
+    List<HasMetadata> objects = render();
+    Deployment operator = find(objects, Deployment.class);
+    var op = operator.getSpec().getTemplate().getSpec();
+    assertThat(op.getHostPID()).isNotEqualTo(Boolean.TRUE);
+    assertThat(op.getContainers())
+        .allSatisfy(
+            c -> {
+              assertThat(c.getSecurityContext().getPrivileged()).isNotEqualTo(Boolean.TRUE);
+              assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+              assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+            });
+  }
+
+  @Test
+  void nonDefaultValuesReachTheObjects() {
+    List<HasMetadata> objects =
+        render(
+            c -> c.set("agent.storage.hostPath", "/data/ckpt"),
+            c -> c.set("image.tag", "9.9.9"),
+            c -> c.set("operator.replicas", 2));
+    DaemonSet agent = find(objects, DaemonSet.class);
+    assertThat(agent.getSpec().getTemplate().getSpec().getVolumes().get(0).getHostPath().getPath())
+        .isEqualTo("/data/ckpt");
+    assertThat(agent.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+        .isEqualTo("ghcr.io/warmstart/node-agent:9.9.9");
+    assertThat(find(objects, Deployment.class).getSpec().getReplicas()).isEqualTo(2);
+  }
+
+  @Test
+  void schemaRejectsBadValues() {
+    assertThatThrownBy(() -> render(c -> c.set("agent.storage.hostPath", "relative/dir")))
+        .hasMessageContaining("hostPath");
+    assertThatThrownBy(() -> render(c -> c.set("image.pullPolicy", "Sometimes")))
+        .hasMessageContaining("pullPolicy");
+    assertThatThrownBy(() -> render(c -> c.set("agent.typo", "x"))).hasMessageContaining("typo");
+  }
+
+  @Test
+  void chartCarriesTheGeneratedCrds() throws IOException {
+    try (Stream<Path> files = Files.list(repoRoot().resolve("crds"))) {
+      for (Path crd : files.toList()) {
+        Path inChart = CHART.resolve("crds").resolve(crd.getFileName());
+        assertThat(inChart).as("chart copy of %s", crd.getFileName()).exists();
+        assertThat(Files.readString(inChart))
+            .as("helm/warmstart/crds/%s differs from crds/", crd.getFileName())
+            .isEqualTo(Files.readString(crd));
+      }
+    }
+  }
+
+  private static <T> T find(List<HasMetadata> objects, Class<T> type) {
+    return objects.stream().filter(type::isInstance).map(type::cast).findFirst().orElseThrow();
+  }
+}

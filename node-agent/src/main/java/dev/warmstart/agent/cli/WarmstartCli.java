@@ -1,0 +1,309 @@
+package dev.warmstart.agent.cli;
+
+import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.ops.AgentComponents;
+import dev.warmstart.agent.ops.CheckpointCommand;
+import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.store.ImageIntegrityException;
+import dev.warmstart.agent.store.ImageNotFoundException;
+import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.api.agent.ProcessTarget;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code warmstart}: checkpoint and restore processes and containers on this machine, no cluster.
+ */
+@Command(
+    name = "warmstart",
+    mixinStandardHelpOptions = true,
+    version = "warmstart 0.1.0",
+    description = "Checkpoint and restore process trees and containers with CRIU.",
+    subcommands = {
+      WarmstartCli.Checkpoint.class,
+      WarmstartCli.Restore.class,
+      WarmstartCli.ListImages.class,
+      WarmstartCli.Inspect.class,
+      WarmstartCli.Delete.class,
+      DemoCommand.class
+    })
+public final class WarmstartCli {
+
+  @Option(names = "--store", description = "Image store directory (env WARMSTART_STORE).")
+  Path store;
+
+  @Option(names = "--criu", description = "criu executable (env WARMSTART_CRIU).")
+  Path criu;
+
+  @Option(
+      names = "--plugin-dir",
+      description = "Folder of CRIU plugins (env WARMSTART_PLUGIN_DIR).")
+  Path pluginDir;
+
+  @Option(
+      names = "--json",
+      description = "Machine-readable output.",
+      scope = CommandLine.ScopeType.INHERIT)
+  boolean json;
+
+  AgentComponents components() throws IOException {
+    Path s = store != null ? store : Path.of(env("WARMSTART_STORE", "/var/lib/warmstart/images"));
+    Path c = criu != null ? criu : Path.of(env("WARMSTART_CRIU", "criu"));
+    Optional<Path> p =
+        Optional.ofNullable(pluginDir)
+            .or(() -> Optional.ofNullable(System.getenv("WARMSTART_PLUGIN_DIR")).map(Path::of));
+    String node = env("HOSTNAME", "localhost");
+    return AgentComponents.create(
+        new AgentComponents.Settings(s, c, p, AgentComponents.DEFAULT_RUNC_ROOTS, node),
+        Clock.systemUTC());
+  }
+
+  Output output() {
+    return new Output(json, System.out, System.err);
+  }
+
+  private static String env(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : v;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    return new CommandLine(new WarmstartCli()).execute(args);
+  }
+
+  /** Runs a step and turns known failures into a message and an exit code. */
+  abstract static class Step implements Callable<Integer> {
+    @CommandLine.ParentCommand WarmstartCli cli;
+
+    abstract int run(AgentComponents c, Output out) throws Exception;
+
+    @Override
+    public Integer call() {
+      Output out = cli.output();
+      try {
+        return run(cli.components(), out);
+      } catch (CriuFailure e) {
+        out.error(e.reason().name(), e.getMessage());
+        return ExitCodes.of(e.reason());
+      } catch (ImageNotFoundException e) {
+        out.error("ImageNotFound", e.getMessage());
+        return ExitCodes.NOT_FOUND;
+      } catch (ImageIntegrityException e) {
+        out.error("ImageIntegrityFailed", e.getMessage());
+        return ExitCodes.INTEGRITY;
+      } catch (IllegalArgumentException e) {
+        out.error("InvalidRequest", e.getMessage());
+        return ExitCodes.USAGE;
+      } catch (Exception e) {
+        out.error("Internal", String.valueOf(e));
+        return ExitCodes.FAILED;
+      }
+    }
+  }
+
+  static final class TargetOptions {
+    @Option(names = "--pid", required = true, description = "Root PID of the tree.")
+    Integer pid;
+
+    @Option(names = "--container", required = true, description = "Container id (runc state).")
+    String container;
+
+    ProcessTarget target() {
+      return pid != null ? ProcessTarget.ofPid(pid) : ProcessTarget.ofContainer(container);
+    }
+  }
+
+  @Command(
+      name = "checkpoint",
+      description = "Checkpoint a process tree or a container into the store.")
+  static final class Checkpoint extends Step {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    TargetOptions target;
+
+    @Option(names = "--name", required = true, description = "Image name.")
+    String name;
+
+    @Option(
+        names = "--stop",
+        description = "Stop the workload after the capture (default: leave it running).")
+    boolean stop;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "600",
+        description = "Seconds before giving up (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Override
+    int run(AgentComponents c, Output out) throws Exception {
+      StoredImage image =
+          c.checkpoints()
+              .checkpoint(
+                  new CheckpointCommand(
+                      target.target(), name, !stop, Duration.ofSeconds(timeoutSeconds), Map.of()),
+                  out::progress);
+      out.result(
+          summary(image),
+          "checkpointed "
+              + image.manifest().source().processes().size()
+              + " process(es) into '"
+              + name
+              + "' ("
+              + mib(image.manifest().sizeBytes())
+              + ", "
+              + image.digest()
+              + ")\n"
+              + Output.table(image.manifest().timings()));
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "restore", description = "Restore an image (verified first); the image is kept.")
+  static final class Restore extends Step {
+    @Parameters(index = "0", description = "Image name.")
+    String name;
+
+    @Option(
+        names = "--into-container",
+        description = "Running placeholder container to restore into.")
+    String container;
+
+    @Option(names = "--timeout", defaultValue = "600", description = "Seconds before giving up.")
+    int timeoutSeconds;
+
+    @Override
+    int run(AgentComponents c, Output out) throws Exception {
+      RestoreResult r =
+          c.restores()
+              .restore(
+                  name,
+                  Optional.ofNullable(container),
+                  Duration.ofSeconds(timeoutSeconds),
+                  out::progress);
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("name", name);
+      result.put("pid", r.pid());
+      result.put("timings", r.timings());
+      out.result(
+          result, "restored '" + name + "' as PID " + r.pid() + "\n" + Output.table(r.timings()));
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "list", description = "List stored images.")
+  static final class ListImages extends Step {
+    @Override
+    int run(AgentComponents c, Output out) throws Exception {
+      List<Manifest> images = c.store().list();
+      StringBuilder sb =
+          new StringBuilder(
+              String.format("%-30s %10s %-25s %s%n", "NAME", "SIZE", "CREATED", "SOURCE"));
+      for (Manifest m : images) {
+        sb.append(
+            String.format(
+                "%-30s %10s %-25s %s%n",
+                m.name(), mib(m.sizeBytes()), m.createdAt(), m.source().command()));
+      }
+      out.result(
+          images.stream().map(WarmstartCli::summary).toList(), sb.toString().stripTrailing());
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "inspect", description = "Verify an image against its manifest and show it.")
+  static final class Inspect extends Step {
+    @Parameters(index = "0", description = "Image name.")
+    String name;
+
+    @Override
+    int run(AgentComponents c, Output out) throws Exception {
+      StoredImage image = c.store().open(name);
+      Manifest m = image.manifest();
+      out.result(
+          Map.of("digest", image.digest(), "manifest", m),
+          "name:      "
+              + m.name()
+              + "\ndigest:    "
+              + image.digest()
+              + " (all "
+              + m.files().size()
+              + " files verified)\nsize:      "
+              + mib(m.sizeBytes())
+              + "\ncreated:   "
+              + m.createdAt()
+              + " on "
+              + m.node()
+              + "\ncriu:      "
+              + m.criuVersion()
+              + "\nsource:    PID "
+              + m.source().pid()
+              + " ("
+              + m.source().command()
+              + "), "
+              + m.source().processes().size()
+              + " process(es), pid namespace "
+              + m.source().pidNamespace()
+              + "\ntimings:\n"
+              + Output.table(m.timings()));
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "delete", description = "Delete an image.")
+  static final class Delete extends Step {
+    @Parameters(index = "0", description = "Image name.")
+    String name;
+
+    @Override
+    int run(AgentComponents c, Output out) throws Exception {
+      if (!c.store().delete(name)) {
+        throw new ImageNotFoundException(name);
+      }
+      out.result(Map.of("deleted", name), "deleted '" + name + "'");
+      return ExitCodes.OK;
+    }
+  }
+
+  static Map<String, Object> summary(StoredImage image) {
+    return summary(image.manifest(), image.digest());
+  }
+
+  static Map<String, Object> summary(Manifest m) {
+    return summary(m, null);
+  }
+
+  private static Map<String, Object> summary(Manifest m, String digest) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("name", m.name());
+    s.put("sizeBytes", m.sizeBytes());
+    if (digest != null) {
+      s.put("digest", digest);
+    }
+    s.put("createdAt", m.createdAt());
+    s.put("criuVersion", m.criuVersion());
+    s.put("processes", m.source().processes());
+    s.put("timings", m.timings());
+    return s;
+  }
+
+  static String mib(long bytes) {
+    return String.format("%.1f MiB", bytes / 1048576.0);
+  }
+}

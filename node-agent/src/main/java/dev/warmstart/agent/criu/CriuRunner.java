@@ -1,0 +1,160 @@
+package dev.warmstart.agent.criu;
+
+import dev.warmstart.api.agent.ErrorReason;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Runs the criu CLI. Restores go through a small shell launcher because CRIU takes inherited
+ * namespaces and pipes as open file descriptors and must start inside the target's cgroups, which
+ * Java's ProcessBuilder cannot arrange.
+ */
+public final class CriuRunner {
+  private final CriuSettings settings;
+
+  public CriuRunner(CriuSettings settings) {
+    this.settings = settings;
+  }
+
+  /** Wall time of a successful CRIU run and where its log is. */
+  public record CriuRun(long millis, Path log) {}
+
+  /** CRIU's version, e.g. "4.2.1". */
+  public String version() throws CriuFailure {
+    try {
+      Process p = new ProcessBuilder(settings.binary().toString(), "--version").start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new CriuFailure(ErrorReason.CriuFailed, "criu --version failed: " + out.strip());
+      }
+      return out.lines()
+          .filter(l -> l.startsWith("Version:"))
+          .map(l -> l.substring("Version:".length()).strip())
+          .findFirst()
+          .orElseThrow(() -> new CriuFailure(ErrorReason.CriuFailed, "no version in: " + out));
+    } catch (IOException e) {
+      throw new CriuFailure(
+          ErrorReason.CriuFailed, "criu not runnable at " + settings.binary() + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CriuFailure(ErrorReason.Interrupted, "interrupted asking criu for its version", e);
+    }
+  }
+
+  public CriuRun dump(DumpSpec spec, Duration timeout) throws CriuFailure {
+    Path log = spec.imageDir().resolve("dump.log");
+    List<String> cmd = new ArrayList<>(List.of(settings.binary().toString(), "dump"));
+    cmd.addAll(List.of("-t", Integer.toString(spec.pid()), "-D", spec.imageDir().toString()));
+    cmd.addAll(List.of("-o", log.toString(), "-v4", "--tcp-established"));
+    cmd.addAll(List.of("--timeout", Integer.toString(spec.freezeTimeoutSeconds())));
+    if (spec.leaveRunning()) {
+      cmd.add("--leave-running");
+    }
+    spec.externals().forEach(e -> cmd.addAll(List.of("--external", e)));
+    addPluginDir(cmd);
+    return run(new ProcessBuilder(cmd), log, timeout, "dump");
+  }
+
+  public CriuRun restore(RestoreSpec spec, Duration timeout) throws CriuFailure {
+    Path log = spec.workDir().resolve("restore.log");
+    List<String> criu = new ArrayList<>(List.of(settings.binary().toString(), "restore"));
+    criu.addAll(List.of("-D", spec.imageDir().toString(), "-W", spec.workDir().toString()));
+    criu.addAll(List.of("-o", log.toString(), "-v4", "-d", "--tcp-established"));
+    criu.addAll(List.of("--pidfile", spec.pidFile().toString()));
+    spec.root().ifPresent(r -> criu.addAll(List.of("--root", r.toString())));
+    if (!spec.cgroupProcsFiles().isEmpty()) {
+      criu.add("--manage-cgroups=ignore");
+    }
+    spec.inheritFds().forEach(f -> criu.addAll(List.of("--inherit-fd", f)));
+    spec.joinNamespaces().forEach(n -> criu.addAll(List.of("--join-ns", n)));
+    spec.externals().forEach(e -> criu.addAll(List.of("--external", e)));
+    addPluginDir(criu);
+
+    StringBuilder script = new StringBuilder("set -e\n");
+    for (Path procs : spec.cgroupProcsFiles()) {
+      script.append("echo $$ > ").append(quote(procs.toString())).append('\n');
+    }
+    script.append("exec ");
+    spec.enterPidNamespaceOf()
+        .ifPresent(
+            pid ->
+                script.append("nsenter -t ").append(pid).append(" -p -- unshare -m --mount-proc "));
+    script.append(criu.stream().map(CriuRunner::quote).collect(Collectors.joining(" ")));
+    for (RestoreSpec.RedirectedFd fd : spec.fdSources()) {
+      script
+          .append(' ')
+          .append(fd.fd())
+          .append(fd.write() ? ">" : "<")
+          .append(quote(fd.path().toString()));
+    }
+    return run(new ProcessBuilder("/bin/sh", "-c", script.toString()), log, timeout, "restore");
+  }
+
+  private void addPluginDir(List<String> cmd) {
+    settings.pluginDir().ifPresent(d -> cmd.addAll(List.of("--libdir", d.toString())));
+  }
+
+  private static CriuRun run(ProcessBuilder pb, Path log, Duration timeout, String action)
+      throws CriuFailure {
+    long start = System.nanoTime();
+    Path console;
+    try {
+      console = Files.createTempFile(log.getParent(), action, ".console");
+      pb.redirectErrorStream(true).redirectOutput(console.toFile());
+      Process p = pb.start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        throw new CriuFailure(
+            ErrorReason.Timeout, "criu " + action + " did not finish within " + timeout);
+      }
+      String consoleText = Files.readString(console).strip();
+      Files.deleteIfExists(console);
+      if (p.exitValue() != 0) {
+        List<String> errors = CriuLog.errors(log, 5);
+        String detail = errors.isEmpty() ? consoleText : String.join("; ", errors);
+        throw new CriuFailure(
+            classify(detail), "criu " + action + " failed (exit " + p.exitValue() + "): " + detail);
+      }
+      return new CriuRun((System.nanoTime() - start) / 1_000_000, log);
+    } catch (IOException e) {
+      throw new CriuFailure(
+          isNoSpace(e) ? ErrorReason.NoSpace : ErrorReason.CriuFailed,
+          "criu " + action + ": " + e.getMessage(),
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CriuFailure(ErrorReason.Interrupted, "interrupted during criu " + action, e);
+    }
+  }
+
+  /** Maps CRIU's error text to a reason a user can act on. */
+  static ErrorReason classify(String detail) {
+    String d = detail.toLowerCase(java.util.Locale.ROOT);
+    if (d.contains("no space left")) {
+      return ErrorReason.NoSpace;
+    }
+    if (d.contains("file exists")
+        && (d.contains("fork") || d.contains("set_tid") || d.contains("pid"))) {
+      return ErrorReason.PidInUse;
+    }
+    if (d.contains("no such process") || d.contains("can't find") || d.contains("doesn't exist")) {
+      return ErrorReason.ProcessNotFound;
+    }
+    return ErrorReason.CriuFailed;
+  }
+
+  private static boolean isNoSpace(IOException e) {
+    return String.valueOf(e.getMessage()).contains("No space left");
+  }
+
+  static String quote(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
+  }
+}

@@ -1,0 +1,55 @@
+package dev.warmstart.agent.criu;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One {@code criu restore -d}.
+ *
+ * @param root the root filesystem to restore onto (a placeholder container's rootfs)
+ * @param inheritFds {@code --inherit-fd fd[N]:key} pairs; each fd N is opened by the launcher from
+ *     the path in {@code fdSources}
+ * @param fdSources fd number to the path the launcher opens for it ({@code <} read, {@code >}
+ *     write, as the {@link RedirectedFd#write()} flag says)
+ * @param joinNamespaces values for {@code --join-ns}, e.g. {@code ipc:/proc/9/ns/ipc}
+ * @param externals values for {@code --external} at restore (mount key to host path)
+ * @param cgroupProcsFiles cgroup.procs files the launcher joins before exec, so the restored tree
+ *     inherits the target container's cgroups
+ * @param enterPidNamespaceOf run CRIU inside this process's PID namespace, so a dumped PID
+ *     namespace is recreated nested inside it
+ */
+public record RestoreSpec(
+    Path imageDir,
+    Path workDir,
+    Path pidFile,
+    Optional<Path> root,
+    List<String> inheritFds,
+    List<RedirectedFd> fdSources,
+    List<String> joinNamespaces,
+    List<String> externals,
+    List<Path> cgroupProcsFiles,
+    Optional<Integer> enterPidNamespaceOf) {
+
+  /** An fd the launcher opens for CRIU to inherit. */
+  public record RedirectedFd(int fd, Path path, boolean write) {}
+
+  public static RestoreSpec onHost(Path imageDir, Path workDir) {
+    return new RestoreSpec(
+        imageDir,
+        workDir,
+        workDir.resolve("restore.pid"),
+        Optional.empty(),
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        Optional.empty());
+  }
+
+  public Map<Integer, RedirectedFd> fdsByNumber() {
+    return fdSources.stream().collect(java.util.stream.Collectors.toMap(RedirectedFd::fd, f -> f));
+  }
+}

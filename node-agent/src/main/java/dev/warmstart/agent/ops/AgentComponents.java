@@ -1,0 +1,48 @@
+package dev.warmstart.agent.ops;
+
+import dev.warmstart.agent.criu.CriuRunner;
+import dev.warmstart.agent.criu.CriuSettings;
+import dev.warmstart.agent.proc.ContainerLocator;
+import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.store.ImageStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/** The agent's core services, wired the same way for the HTTP agent and the local CLI. */
+public record AgentComponents(
+    ImageStore store, CriuRunner criu, CheckpointService checkpoints, RestoreService restores) {
+
+  /**
+   * @param storeRoot image store directory (0700)
+   * @param criuBinary the criu executable
+   * @param pluginDir folder with CRIU plugins, if any
+   * @param runcStateRoots runc state directories to find containers in
+   */
+  public record Settings(
+      Path storeRoot,
+      Path criuBinary,
+      Optional<Path> pluginDir,
+      List<Path> runcStateRoots,
+      String nodeName) {}
+
+  public static AgentComponents create(Settings s, Clock clock) throws IOException {
+    ImageStore store = new ImageStore(s.storeRoot());
+    CriuRunner criu = new CriuRunner(new CriuSettings(s.criuBinary(), s.pluginDir()));
+    Procfs procfs = new Procfs();
+    ContainerLocator containers = new ContainerLocator(s.runcStateRoots());
+    return new AgentComponents(
+        store,
+        criu,
+        new CheckpointService(criu, store, procfs, containers, clock, s.nodeName()),
+        new RestoreService(criu, store, procfs, containers, store.root().resolve(".work")));
+  }
+
+  public static final List<Path> DEFAULT_RUNC_ROOTS =
+      List.of(
+          Path.of("/run/runc"),
+          Path.of("/run/containerd/runc/k8s.io"),
+          Path.of("/run/containerd/runc/default"));
+}

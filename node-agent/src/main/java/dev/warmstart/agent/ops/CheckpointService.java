@@ -1,0 +1,178 @@
+package dev.warmstart.agent.ops;
+
+import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.criu.CriuRunner;
+import dev.warmstart.agent.criu.DumpSpec;
+import dev.warmstart.agent.proc.ContainerLocator;
+import dev.warmstart.agent.proc.ContainerRef;
+import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.store.ImageStore;
+import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.api.agent.ErrorReason;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Captures a process tree into the image store. On any failure the staging directory is removed,
+ * the previous image of that name is left as it was, and the tree is running (CRIU resumes it; a
+ * tree CRIU left stopped, e.g. because CRIU itself was killed, is continued).
+ */
+public final class CheckpointService {
+  private final CriuRunner criu;
+  private final ImageStore store;
+  private final Procfs procfs;
+  private final ContainerLocator containers;
+  private final TreeInspector inspector;
+  private final Clock clock;
+  private final String nodeName;
+
+  public CheckpointService(
+      CriuRunner criu,
+      ImageStore store,
+      Procfs procfs,
+      ContainerLocator containers,
+      Clock clock,
+      String nodeName) {
+    this.criu = criu;
+    this.store = store;
+    this.procfs = procfs;
+    this.containers = containers;
+    this.inspector = new TreeInspector(procfs);
+    this.clock = clock;
+    this.nodeName = nodeName;
+  }
+
+  public StoredImage checkpoint(CheckpointCommand cmd, Progress progress) throws CriuFailure {
+    Timings timings = new Timings();
+    long t = System.nanoTime();
+    progress.step("inspect");
+    ImageStore.requireValidName(cmd.imageName());
+    int pid = resolvePid(cmd);
+    TreeInspector.Layout layout;
+    String criuVersion;
+    try {
+      layout = inspector.inspect(pid, cmd.target().containerId());
+      criuVersion = criu.version();
+    } catch (IOException e) {
+      throw new CriuFailure(
+          ErrorReason.ProcessNotFound, "process " + pid + " vanished: " + e.getMessage(), e);
+    }
+    timings.record("inspect", t);
+
+    java.nio.file.Path staging;
+    try {
+      staging = store.stage(cmd.imageName());
+    } catch (IOException e) {
+      throw new CriuFailure(
+          ErrorReason.Internal, "cannot create staging directory: " + e.getMessage(), e);
+    }
+    try {
+      t = System.nanoTime();
+      progress.step("dump");
+      int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
+      criu.dump(
+          new DumpSpec(pid, staging, cmd.leaveRunning(), layout.dumpExternals(), freezeSeconds),
+          cmd.timeout());
+      timings.record("dump", t);
+
+      t = System.nanoTime();
+      progress.step("store");
+      Map<String, Long> partial = timings.withTotal();
+      StoredImage image =
+          store.commit(
+              staging,
+              cmd.imageName(),
+              draft ->
+                  new Manifest(
+                      draft.formatVersion(),
+                      draft.name(),
+                      clock.instant().toString(),
+                      nodeName,
+                      criuVersion,
+                      layout.source(),
+                      draft.files(),
+                      draft.sizeBytes(),
+                      partial,
+                      cmd.labels() == null ? Map.of() : Map.copyOf(cmd.labels()),
+                      null));
+      timings.record("store", t);
+      return image;
+    } catch (CriuFailure | IOException | RuntimeException e) {
+      discardQuietly(staging);
+      ensureRunning(layout.source().processes());
+      if (e instanceof CriuFailure f) {
+        throw f;
+      }
+      if (e instanceof IOException io) {
+        boolean full = String.valueOf(io.getMessage()).contains("No space left");
+        throw new CriuFailure(
+            full ? ErrorReason.NoSpace : ErrorReason.Internal,
+            "storing the image failed: " + io.getMessage(),
+            io);
+      }
+      throw (RuntimeException) e;
+    }
+  }
+
+  private int resolvePid(CheckpointCommand cmd) throws CriuFailure {
+    if (cmd.target().pid() != null) {
+      int pid = cmd.target().pid();
+      if (!procfs.exists(pid)) {
+        throw new CriuFailure(ErrorReason.ProcessNotFound, "no process with PID " + pid);
+      }
+      return pid;
+    }
+    if (cmd.target().containerId() == null) {
+      throw new CriuFailure(ErrorReason.InvalidRequest, "target needs a pid or a containerId");
+    }
+    try {
+      ContainerRef c =
+          containers
+              .find(cmd.target().containerId())
+              .orElseThrow(
+                  () ->
+                      new CriuFailure(
+                          ErrorReason.ContainerNotFound,
+                          "no running container " + cmd.target().containerId()));
+      if (!procfs.exists(c.initPid())) {
+        throw new CriuFailure(
+            ErrorReason.ContainerNotFound, "container " + c.id() + " is not running");
+      }
+      return c.initPid();
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CriuFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
+    }
+  }
+
+  private void discardQuietly(java.nio.file.Path staging) {
+    try {
+      store.discard(staging);
+    } catch (IOException e) {
+      // leftover staging directories are swept at start-up; the original failure matters more
+    }
+  }
+
+  /** Continues any task of the tree left stopped by an interrupted dump. */
+  private void ensureRunning(java.util.List<Integer> pids) {
+    for (int p : pids) {
+      try {
+        char state = procfs.state(p);
+        if (state == 'T' || state == 't') {
+          new ProcessBuilder("kill", "-CONT", Integer.toString(p)).start().waitFor();
+        }
+      } catch (IOException e) {
+        // the task is gone: nothing to resume
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  static Duration orDefault(Duration d) {
+    return d == null ? Duration.ofMinutes(10) : d;
+  }
+}

@@ -1,0 +1,20 @@
+package dev.warmstart.agent.ops;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Milliseconds per step, in the order the steps ran. */
+final class Timings {
+  private final Map<String, Long> millis = new LinkedHashMap<>();
+  private final long start = System.nanoTime();
+
+  void record(String step, long startNanos) {
+    millis.put(step, (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  Map<String, Long> withTotal() {
+    Map<String, Long> out = new LinkedHashMap<>(millis);
+    out.put("total", (System.nanoTime() - start) / 1_000_000);
+    return out;
+  }
+}

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -78,11 +79,35 @@ public final class RestoreService {
     try {
       Files.deleteIfExists(image.dir().resolve("stats-restore"));
       int pid = Integer.parseInt(Files.readString(spec.pidFile()).trim());
+      if (spec.enterPidNamespaceOf().isPresent()) {
+        pid = hostPidOf(spec.enterPidNamespaceOf().get(), pid);
+      }
       return new RestoreResult(pid, image, timings.withTotal());
     } catch (IOException | NumberFormatException e) {
       throw new CriuFailure(
           ErrorReason.CriuFailed, "criu restore wrote no pid file: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * CRIU ran inside the placeholder's PID namespace and wrote the PID it sees there; the restored
+   * root is now a child of the placeholder's init.
+   */
+  private int hostPidOf(int placeholderInit, int pidInPlaceholder) throws CriuFailure {
+    for (ProcessHandle child :
+        ProcessHandle.of(placeholderInit).map(h -> h.children().toList()).orElse(List.of())) {
+      try {
+        List<Integer> ns = procfs.nsPids((int) child.pid());
+        if (ns.size() >= 2 && ns.get(1) == pidInPlaceholder) {
+          return (int) child.pid();
+        }
+      } catch (IOException e) {
+        // exited meanwhile: not ours
+      }
+    }
+    throw new CriuFailure(
+        ErrorReason.CriuFailed,
+        "restored process " + pidInPlaceholder + " not found in the placeholder");
   }
 
   private StoredImage verified(String name) throws CriuFailure {

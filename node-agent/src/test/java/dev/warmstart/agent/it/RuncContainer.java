@@ -1,0 +1,173 @@
+package dev.warmstart.agent.it;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real runc container on a busybox-static rootfs, with pipes as stdio (as containerd gives
+ * containers), a bind-mounted volume at /data and loopback up.
+ */
+final class RuncContainer implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  final String id;
+  final Path bundle;
+  final Path volume;
+  private final Process runc;
+  final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
+
+  private RuncContainer(String id, Path bundle, Path volume, Process runc) {
+    this.id = id;
+    this.bundle = bundle;
+    this.volume = volume;
+    this.runc = runc;
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(runc.getInputStream()))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                  stdout.add(l);
+                }
+              } catch (IOException e) {
+                // pipe closed with the container
+              }
+            });
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  static boolean available() {
+    return Files.isExecutable(Path.of("/usr/sbin/runc"))
+        && Files.isExecutable(Path.of("/bin/busybox"));
+  }
+
+  /** Starts a container running {@code args} as its PID 1. */
+  static RuncContainer start(Path workDir, String id, List<String> args) throws Exception {
+    Path bundle = Files.createDirectories(workDir.resolve(id));
+    Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+    for (String d : List.of("bin", "proc", "sys", "dev", "tmp", "data", "www", "etc")) {
+      Files.createDirectories(rootfs.resolve(d));
+    }
+    Files.copy(
+        Path.of("/bin/busybox"),
+        rootfs.resolve("bin/busybox"),
+        java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+    for (String applet : exec(List.of("/bin/busybox", "--list")).split("\\s+")) {
+      Path link = rootfs.resolve("bin").resolve(applet);
+      if (!applet.isBlank() && !applet.equals("busybox") && !Files.exists(link)) {
+        Files.createSymbolicLink(link, Path.of("busybox")); // relative, valid inside the container
+      }
+    }
+    Files.writeString(rootfs.resolve("www/index.html"), "hello from " + id + "\n");
+    Files.copy(TestEnv.workload("app.sh"), rootfs.resolve("app.sh"));
+    rootfs.resolve("app.sh").toFile().setExecutable(true);
+    Path volume = Files.createDirectories(workDir.resolve(id + "-volume"));
+
+    exec(List.of("runc", "spec", "--bundle", bundle.toString()));
+    ObjectNode config = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
+    ObjectNode process = (ObjectNode) config.get("process");
+    process.put("terminal", false);
+    ArrayNode argv = process.putArray("args");
+    args.forEach(argv::add);
+    ((ObjectNode) config.get("root")).put("readonly", false);
+    ((ObjectNode) config).put("hostname", "warmstart-test");
+    for (String set : List.of("bounding", "effective", "permitted")) {
+      ((ArrayNode) process.get("capabilities").get(set)).add("CAP_NET_ADMIN");
+    }
+    ObjectNode mount = ((ArrayNode) config.get("mounts")).addObject();
+    mount.put("destination", "/data").put("type", "bind").put("source", volume.toString());
+    mount.putArray("options").add("rbind").add("rw");
+    JSON.writeValue(bundle.resolve("config.json").toFile(), config);
+
+    // The shell stays alive holding the stdio pipe, as containerd's shim does: Java closes a
+    // child's stdout once that child exits, and runc -d exits at once.
+    Process runc =
+        new ProcessBuilder(
+                "sh",
+                "-c",
+                "runc run -d --bundle \"$1\" \"$2\" && exec sleep 100000",
+                "sh",
+                bundle.toString(),
+                id)
+            .redirectErrorStream(true)
+            .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!isRunning(id)) {
+      if (!runc.isAlive() || System.nanoTime() > deadline) {
+        String out =
+            new String(runc.getInputStream().readNBytes(runc.getInputStream().available()));
+        runc.destroyForcibly();
+        throw new IllegalStateException("runc run " + id + " failed: " + out);
+      }
+      Thread.sleep(20);
+    }
+    return new RuncContainer(id, bundle, volume, runc);
+  }
+
+  private static boolean isRunning(String id) {
+    try {
+      return JSON.readTree(exec(List.of("runc", "state", id)))
+          .path("status")
+          .asText()
+          .equals("running");
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  int initPid() throws Exception {
+    String state = exec(List.of("runc", "state", id));
+    return JSON.readTree(state).get("pid").asInt();
+  }
+
+  /** Next stdout line matching {@code prefix}, within 20 s. */
+  String awaitLine(String prefix) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      String l = stdout.poll(200, TimeUnit.MILLISECONDS);
+      if (l != null && l.startsWith(prefix)) {
+        return l;
+      }
+    }
+    throw new AssertionError("no '" + prefix + "' line from " + id + " in 20 s");
+  }
+
+  String exec(String... cmd) throws Exception {
+    List<String> full = new java.util.ArrayList<>(List.of("runc", "exec", id));
+    full.addAll(List.of(cmd));
+    return exec(full);
+  }
+
+  void kill() throws Exception {
+    exec(List.of("runc", "kill", id, "KILL"));
+  }
+
+  static String exec(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+    }
+    return out;
+  }
+
+  @Override
+  public void close() throws Exception {
+    new ProcessBuilder("runc", "delete", "-f", id)
+        .redirectErrorStream(true)
+        .start()
+        .waitFor(30, TimeUnit.SECONDS);
+    runc.descendants().forEach(ProcessHandle::destroyForcibly);
+    runc.destroyForcibly();
+  }
+}

@@ -26,6 +26,7 @@ public final class CheckpointService {
   private final Procfs procfs;
   private final ContainerLocator containers;
   private final TreeInspector inspector;
+  private final TreeResumer resumer;
   private final Clock clock;
   private final String nodeName;
 
@@ -41,6 +42,7 @@ public final class CheckpointService {
     this.procfs = procfs;
     this.containers = containers;
     this.inspector = new TreeInspector(procfs);
+    this.resumer = new TreeResumer(procfs);
     this.clock = clock;
     this.nodeName = nodeName;
   }
@@ -102,7 +104,7 @@ public final class CheckpointService {
       return image;
     } catch (CriuFailure | IOException | RuntimeException e) {
       discardQuietly(staging);
-      ensureRunning(layout.source().processes());
+      resumer.resume(layout.source().processes());
       if (e instanceof CriuFailure f) {
         throw f;
       }
@@ -152,23 +154,6 @@ public final class CheckpointService {
       store.discard(staging);
     } catch (IOException e) {
       // leftover staging directories are swept at start-up; the original failure matters more
-    }
-  }
-
-  /** Continues any task of the tree left stopped by an interrupted dump. */
-  private void ensureRunning(java.util.List<Integer> pids) {
-    for (int p : pids) {
-      try {
-        char state = procfs.state(p);
-        if (state == 'T' || state == 't') {
-          new ProcessBuilder("kill", "-CONT", Integer.toString(p)).start().waitFor();
-        }
-      } catch (IOException e) {
-        // the task is gone: nothing to resume
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
     }
   }
 

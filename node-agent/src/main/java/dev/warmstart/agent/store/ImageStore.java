@@ -40,7 +40,7 @@ public final class ImageStore {
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public ImageStore(Path root) throws IOException {
-    this.root = root;
+    this.root = root.toAbsolutePath().normalize(); // CRIU runs in other directories
     for (Path dir : List.of(root, root.resolve(STAGING), root.resolve(TRASH))) {
       Files.createDirectories(dir);
       Files.setPosixFilePermissions(dir, DIR_MODE);

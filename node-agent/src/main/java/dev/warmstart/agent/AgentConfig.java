@@ -1,0 +1,59 @@
+package dev.warmstart.agent;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** The node agent's settings (application.properties, env WARMSTART_AGENT_*, Helm values). */
+@ConfigMapping(prefix = "warmstart.agent")
+public interface AgentConfig {
+  /** Image store directory on the node (0700). */
+  @WithDefault("/var/lib/warmstart/images")
+  Path storeRoot();
+
+  /** Operation journal directory on the node. */
+  @WithDefault("/var/lib/warmstart/journal")
+  Path journalDir();
+
+  /** The criu executable. */
+  @WithDefault("/opt/warmstart/criu/bin/criu")
+  Path criuBinary();
+
+  /** Folder with warmstart_cuda_plugin.so, passed to CRIU as --libdir. */
+  Optional<Path> pluginDir();
+
+  /** runc state directories where containers are looked up. */
+  @WithDefault("/run/runc,/run/containerd/runc/k8s.io,/run/containerd/runc/default")
+  List<Path> runcStateRoots();
+
+  /** This node's name (the DaemonSet passes spec.nodeName). */
+  @WithDefault("localhost")
+  String nodeName();
+
+  /** Operations that may run at once (different images only). */
+  @WithDefault("4")
+  int workers();
+
+  Auth auth();
+
+  /** Who may call the agent's HTTP API. */
+  interface Auth {
+    /** Off only for local development: every /v1 call then goes through unauthenticated. */
+    @WithDefault("true")
+    boolean enabled();
+
+    /** Audience the operator's projected ServiceAccount token is issued for. */
+    @WithDefault("warmstart-agent")
+    String audience();
+
+    /** The one identity allowed: the operator's ServiceAccount. */
+    @WithDefault("system:serviceaccount:warmstart-system:warmstart-operator")
+    String allowedUser();
+
+    /** How long a successful TokenReview is trusted before asking again. */
+    @WithDefault("60")
+    int cacheSeconds();
+  }
+}

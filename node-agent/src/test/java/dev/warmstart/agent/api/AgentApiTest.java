@@ -1,0 +1,241 @@
+package dev.warmstart.agent.api;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.restassured.http.ContentType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The agent's HTTP API. No kube-apiserver can run here, so Fabric8's mock server answers
+ * TokenReviews the way the API server would for each test token.
+ */
+@QuarkusTest
+@WithKubernetesTestServer
+class AgentApiTest {
+  static final String OPERATOR = "system:serviceaccount:warmstart-system:warmstart-operator";
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @KubernetesTestServer KubernetesServer server;
+
+  @BeforeEach
+  void tokenReviews() {
+    server
+        .expect()
+        .post()
+        .withPath("/apis/authentication.k8s.io/v1/tokenreviews")
+        .andReply(
+            201,
+            req -> {
+              try {
+                String token = JSON.readTree(req.getBody().readUtf8()).at("/spec/token").asText();
+                return switch (token) {
+                  case "operator-token" -> review(true, OPERATOR, "warmstart-agent");
+                  case "other-token" ->
+                      review(true, "system:serviceaccount:default:intruder", "warmstart-agent");
+                  case "wrong-audience" -> review(true, OPERATOR, "kubernetes");
+                  default -> review(false, null, null);
+                };
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            })
+        .always();
+  }
+
+  private static Object review(boolean ok, String user, String audience) {
+    var b = new TokenReviewBuilder().withNewStatus().withAuthenticated(ok);
+    if (ok) {
+      b = b.withNewUser().withUsername(user).endUser().withAudiences(audience);
+    } else {
+      b = b.withError("token not valid");
+    }
+    return b.endStatus().build();
+  }
+
+  @Test
+  void callsWithoutATokenAreRefused() {
+    given().get("/v1/operations").then().statusCode(401).body("reason", equalTo("Unauthenticated"));
+  }
+
+  @Test
+  void unknownTokensAreRefused() {
+    given()
+        .auth()
+        .oauth2("forged")
+        .get("/v1/operations")
+        .then()
+        .statusCode(401)
+        .body("message", containsString("token not valid"));
+  }
+
+  @Test
+  void otherServiceAccountsAreForbidden() {
+    given()
+        .auth()
+        .oauth2("other-token")
+        .get("/v1/operations")
+        .then()
+        .statusCode(403)
+        .body("reason", equalTo("Forbidden"), "message", containsString("intruder"));
+  }
+
+  @Test
+  void tokensForAnotherAudienceAreRefused() {
+    given()
+        .auth()
+        .oauth2("wrong-audience")
+        .get("/v1/operations")
+        .then()
+        .statusCode(401)
+        .body("reason", equalTo("WrongAudience"));
+  }
+
+  @Test
+  void healthNeedsNoToken() {
+    given().get("/q/health/live").then().statusCode(200);
+  }
+
+  @Test
+  void theOperatorGetsClearErrorsForBadRequests() {
+    given()
+        .auth()
+        .oauth2("operator-token")
+        .get("/v1/operations/nope")
+        .then()
+        .statusCode(404)
+        .body("reason", equalTo("NotFound"));
+    given()
+        .auth()
+        .oauth2("operator-token")
+        .contentType(ContentType.JSON)
+        .body("{\"idempotencyKey\":\"k\"}")
+        .post("/v1/operations")
+        .then()
+        .statusCode(400)
+        .body("reason", equalTo("InvalidRequest"), "message", containsString("kind"));
+    given()
+        .auth()
+        .oauth2("operator-token")
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "idempotencyKey",
+                "k2",
+                "kind",
+                "CHECKPOINT",
+                "checkpoint",
+                Map.of("target", Map.of("pid", 1), "imageName", "../etc", "timeoutSeconds", 60)))
+        .post("/v1/operations")
+        .then()
+        .statusCode(400)
+        .body("message", containsString("image name '../etc' is not valid"));
+  }
+
+  @Test
+  void checkpointOverHttpRunsOncePerIdempotencyKey() throws Exception {
+    Path criu = Path.of("../.local/criu/bin/criu");
+    assumeTrue(
+        Files.isExecutable(criu) && "root".equals(System.getProperty("user.name")),
+        "needs root and CRIU");
+    Process workload = new ProcessBuilder("setsid", "sleep", "600").start();
+    String key = "ckpt-" + java.util.UUID.randomUUID();
+    try {
+      Map<String, Object> body =
+          Map.of(
+              "idempotencyKey",
+              key,
+              "kind",
+              "CHECKPOINT",
+              "checkpoint",
+              Map.of(
+                  "target",
+                  Map.of("pid", workload.pid()),
+                  "imageName",
+                  "api-sleep",
+                  "leaveRunning",
+                  true,
+                  "timeoutSeconds",
+                  60));
+      String first =
+          given()
+              .auth()
+              .oauth2("operator-token")
+              .contentType(ContentType.JSON)
+              .body(body)
+              .post("/v1/operations")
+              .then()
+              .statusCode(202)
+              .extract()
+              .path("id");
+      String second =
+          given()
+              .auth()
+              .oauth2("operator-token")
+              .contentType(ContentType.JSON)
+              .body(body)
+              .post("/v1/operations")
+              .then()
+              .statusCode(202)
+              .extract()
+              .path("id");
+      assertThat(second).as("same key, same operation").isEqualTo(first);
+
+      JsonNode status = null;
+      for (int i = 0; i < 300; i++) {
+        status =
+            JSON.readTree(
+                given().auth().oauth2("operator-token").get("/v1/operations/" + first).asString());
+        if (status.path("state").asText().matches("SUCCEEDED|FAILED")) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertThat(status.path("state").asText()).as("status %s", status).isEqualTo("SUCCEEDED");
+      assertThat(status.at("/image/manifestDigest").asText()).startsWith("sha256:");
+      assertThat(status.at("/timings/dump").asLong()).isPositive();
+
+      List<?> ops =
+          given()
+              .auth()
+              .oauth2("operator-token")
+              .get("/v1/operations")
+              .then()
+              .statusCode(200)
+              .extract()
+              .path("findAll { it.idempotencyKey == '" + key + "' }");
+      assertThat(ops).as("one operation for the key").hasSize(1);
+
+      Map<String, Object> changed =
+          Map.of("idempotencyKey", key, "kind", "DELETE_IMAGE", "deleteImageName", "api-sleep");
+      given()
+          .auth()
+          .oauth2("operator-token")
+          .contentType(ContentType.JSON)
+          .body(changed)
+          .post("/v1/operations")
+          .then()
+          .statusCode(409)
+          .body("reason", equalTo("IdempotencyConflict"));
+      assertThat(workload.isAlive()).isTrue();
+    } finally {
+      workload.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+}

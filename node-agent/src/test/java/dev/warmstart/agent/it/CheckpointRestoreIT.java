@@ -224,6 +224,51 @@ class CheckpointRestoreIT {
     }
   }
 
+  @Test
+  void fullDiskFailsCleanlyAndKeepsTheLastGoodImage(@TempDir Path small) throws Exception {
+    RuncContainer.exec(
+        java.util.List.of(
+            "mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs", small.toString()));
+    try {
+      AgentComponents tiny = TestEnv.components(small.resolve("store"));
+      String goodDigest;
+      try (Workload w = Workload.tree(1)) {
+        w.state(Duration.ofSeconds(60));
+        goodDigest =
+            tiny.checkpoints()
+                .checkpoint(
+                    new CheckpointCommand(ProcessTarget.ofPid(w.pid()), "app", true, T, Map.of()),
+                    Progress.NONE)
+                .digest();
+      }
+      try (Workload big = Workload.tree(96)) {
+        long last = big.state(Duration.ofSeconds(60)).get("last").asLong();
+        assertThatThrownBy(
+                () ->
+                    tiny.checkpoints()
+                        .checkpoint(
+                            new CheckpointCommand(
+                                ProcessTarget.ofPid(big.pid()), "app", true, T, Map.of()),
+                            Progress.NONE))
+            .isInstanceOfSatisfying(
+                CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.NoSpace))
+            .hasMessageContaining("No space left");
+        Thread.sleep(300);
+        assertThat(big.state(T).get("last").asLong())
+            .as("workload keeps running")
+            .isGreaterThan(last);
+      }
+      assertThat(tiny.store().open("app").digest())
+          .as("last good image kept")
+          .isEqualTo(goodDigest);
+      try (Stream<Path> staging = Files.list(small.resolve("store/.staging"))) {
+        assertThat(staging).isEmpty();
+      }
+    } finally {
+      RuncContainer.exec(java.util.List.of("umount", "-l", small.toString()));
+    }
+  }
+
   private static void sleep(long ms) {
     try {
       Thread.sleep(ms);

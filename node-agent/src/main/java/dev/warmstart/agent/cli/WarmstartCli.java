@@ -8,7 +8,10 @@ import dev.warmstart.agent.store.ImageIntegrityException;
 import dev.warmstart.agent.store.ImageNotFoundException;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.api.agent.CheckpointRequest;
+import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.ProcessTarget;
+import dev.warmstart.api.agent.RestoreRequest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -17,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -58,6 +62,17 @@ public final class WarmstartCli {
       description = "Machine-readable output.",
       scope = CommandLine.ScopeType.INHERIT)
   boolean json;
+
+  @Option(
+      names = "--agent-socket",
+      description =
+          "Send checkpoint/restore to a running node agent over its Unix socket (env WARMSTART_AGENT_SOCKET).")
+  Path agentSocket;
+
+  Optional<Path> agentSocket() {
+    return Optional.ofNullable(agentSocket)
+        .or(() -> Optional.ofNullable(System.getenv("WARMSTART_AGENT_SOCKET")).map(Path::of));
+  }
 
   AgentComponents components() throws IOException {
     Path s = store != null ? store : Path.of(env("WARMSTART_STORE", "/var/lib/warmstart/images"));
@@ -153,6 +168,15 @@ public final class WarmstartCli {
 
     @Override
     int run(AgentComponents c, Output out) throws Exception {
+      if (cli.agentSocket().isPresent()) {
+        return RemoteOperation.run(
+            cli.agentSocket().get(),
+            OperationRequest.checkpoint(
+                "cli-" + UUID.randomUUID(),
+                new CheckpointRequest(
+                    target.target(), name, !stop, timeoutSeconds, null, Map.of())),
+            out);
+      }
       StoredImage image =
           c.checkpoints()
               .checkpoint(
@@ -190,6 +214,14 @@ public final class WarmstartCli {
 
     @Override
     int run(AgentComponents c, Output out) throws Exception {
+      if (cli.agentSocket().isPresent()) {
+        return RemoteOperation.run(
+            cli.agentSocket().get(),
+            OperationRequest.restore(
+                "cli-" + UUID.randomUUID(),
+                new RestoreRequest(name, container, null, timeoutSeconds)),
+            out);
+      }
       RestoreResult r =
           c.restores()
               .restore(

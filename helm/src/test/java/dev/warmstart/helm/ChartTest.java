@@ -68,8 +68,43 @@ class ChartTest {
     DaemonSet agent = find(objects, DaemonSet.class);
     assertThat(agent.getSpec().getTemplate().getSpec().getHostPID()).isTrue();
     assertThat(agent.getSpec().getUpdateStrategy().getType()).isEqualTo("OnDelete");
-    assertThat(agent.getSpec().getTemplate().getSpec().getVolumes().get(0).getHostPath().getPath())
+    assertThat(
+            agent.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals("images"))
+                .findFirst()
+                .orElseThrow()
+                .getHostPath()
+                .getPath())
         .isEqualTo("/var/lib/warmstart");
+  }
+
+  @Test
+  void agentOnlyMayReviewTokensAndKnowsTheOperatorIdentity() {
+    List<HasMetadata> objects = render();
+    var role =
+        objects.stream()
+            .filter(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class::isInstance)
+            .map(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class::cast)
+            .filter(r -> r.getMetadata().getName().equals("ws-agent"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(role.getRules()).hasSize(1);
+    assertThat(role.getRules().get(0).getResources()).containsExactly("tokenreviews");
+    assertThat(role.getRules().get(0).getVerbs()).containsExactly("create");
+    var env =
+        find(objects, DaemonSet.class)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getEnv();
+    assertThat(env)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("WARMSTART_AGENT_AUTH_ALLOWED_USER");
+              assertThat(e.getValue()).isEqualTo("system:serviceaccount:warmstart:ws-operator");
+            });
   }
 
   @Test
@@ -95,7 +130,13 @@ class ChartTest {
             c -> c.set("image.tag", "9.9.9"),
             c -> c.set("operator.replicas", 2));
     DaemonSet agent = find(objects, DaemonSet.class);
-    assertThat(agent.getSpec().getTemplate().getSpec().getVolumes().get(0).getHostPath().getPath())
+    assertThat(
+            agent.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals("images"))
+                .findFirst()
+                .orElseThrow()
+                .getHostPath()
+                .getPath())
         .isEqualTo("/data/ckpt");
     assertThat(agent.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
         .isEqualTo("ghcr.io/warmstart/node-agent:9.9.9");

@@ -14,11 +14,7 @@ class AgentStartsTest {
   }
 
   @Test
-  void answersWithItsVersion() {
-    given()
-        .get("/v1/version")
-        .then()
-        .statusCode(200)
-        .body("name", equalTo("warmstart-node-agent"), "apiVersion", equalTo("v1"));
+  void itsApiIsNotOpen() {
+    given().get("/v1/version").then().statusCode(401);
   }
 }

@@ -108,6 +108,17 @@ class AgentApiTest {
   }
 
   @Test
+  void theOperatorSeesTheAgentsVersion() {
+    given()
+        .auth()
+        .oauth2("operator-token")
+        .get("/v1/version")
+        .then()
+        .statusCode(200)
+        .body("name", equalTo("warmstart-node-agent"), "apiVersion", equalTo("v1"));
+  }
+
+  @Test
   void healthNeedsNoToken() {
     given().get("/q/health/live").then().statusCode(200);
   }

@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The mechanism behind restoring into a pod: a tree captured from runc container A (its app is the
@@ -28,20 +30,17 @@ class PlaceholderRestoreIT {
   private static final Duration T = Duration.ofMinutes(2);
   @TempDir Path work;
 
-  @Test
-  void appRestoredIntoPlaceholderRunsInItsNamespacesCgroupsVolumeAndStdout() throws Exception {
-    assumeTrue(
-        RuncContainer.available(),
-        "runc and busybox-static are needed (apt-get install runc busybox-static)");
+  @ParameterizedTest(name = "placeholder started by {0}")
+  @ValueSource(strings = {"runc", "podman"})
+  void appRestoredIntoPlaceholderRunsInItsNamespacesCgroupsVolumeAndStdout(String runtime)
+      throws Exception {
+    assumeTrue(RuncContainer.available(), "runc and busybox-static are needed");
+    assumeTrue(!runtime.equals("podman") || PodmanContainer.available(), "podman is needed");
     AgentComponents agent = TestEnv.components(work.resolve("store"));
     Procfs procfs = new Procfs();
-    String suffix = Long.toString(ProcessHandle.current().pid());
+    String suffix = ProcessHandle.current().pid() + runtime.substring(0, 1);
     try (RuncContainer a = RuncContainer.start(work, "ws-src-" + suffix, List.of("/app.sh"));
-        RuncContainer b =
-            RuncContainer.start(
-                work,
-                "ws-dst-" + suffix,
-                List.of("sh", "-c", "ip link set lo up; exec sleep 1000000"))) {
+        TestContainer b = placeholder(runtime, "ws-dst-" + runtime + "-" + suffix)) {
       a.awaitLine("tick 3 ");
       StoredImage image =
           agent
@@ -56,7 +55,7 @@ class PlaceholderRestoreIT {
       String lastTick = lastTick(Files.readAllLines(a.volume.resolve("ticks")));
 
       RestoreResult r =
-          agent.restores().restore("container-app", Optional.of(b.id), T, Progress.NONE);
+          agent.restores().restore("container-app", Optional.of(b.id()), T, Progress.NONE);
       int placeholder = b.initPid();
 
       // stdout continues on B's stdout, counting on from A's last tick (state survived)
@@ -74,19 +73,77 @@ class PlaceholderRestoreIT {
       assertThat(procfs.cgroups(r.pid())).isEqualTo(procfs.cgroups(placeholder));
       // B's volume, not A's
       Thread.sleep(600);
-      assertThat(b.volume.resolve("ticks")).exists();
+      assertThat(b.volume().resolve("ticks")).exists();
       assertThat(Files.readAllLines(a.volume.resolve("ticks")))
           .as("A's volume no longer written")
           .endsWith(lastTick);
       // the TCP listener works inside B's network namespace, serving B's rootfs
       assertThat(b.exec("wget", "-q", "-O", "-", "http://127.0.0.1:8080/index.html"))
-          .contains("hello from " + b.id);
+          .contains("hello from ws-dst-" + runtime);
 
       // it dies with B
       b.kill();
       Workload.awaitGone(r.pid());
       assertThat(ProcessHandle.of(r.pid())).isEmpty();
     }
+  }
+
+  /**
+   * A pod-style source (the app is not its container's PID 1, as with a shared process namespace):
+   * the tree keeps its own PIDs inside the placeholder's PID namespace.
+   */
+  @Test
+  void appThatSharedItsPidNamespaceKeepsItsPidsInThePlaceholders() throws Exception {
+    assumeTrue(RuncContainer.available(), "runc and busybox-static are needed");
+    AgentComponents agent = TestEnv.components(work.resolve("store"));
+    Procfs procfs = new Procfs();
+    String suffix = ProcessHandle.current().pid() + "s";
+    try (RuncContainer a =
+            RuncContainer.start(
+                work,
+                "ws-pod-src-" + suffix,
+                List.of("sh", "-c", "setsid /app.sh & exec sleep 1000000"));
+        TestContainer b = placeholder("runc", "ws-pod-dst-" + suffix)) {
+      a.awaitLine("tick 3 ");
+      // the app: the session leader the container's init started
+      int app =
+          (int)
+              ProcessHandle.of(a.initPid())
+                  .orElseThrow()
+                  .children()
+                  .findFirst()
+                  .orElseThrow()
+                  .pid();
+      List<Integer> appPids = procfs.nsPids(app);
+      StoredImage image =
+          agent
+              .checkpoints()
+              .checkpoint(
+                  new CheckpointCommand(ProcessTarget.ofPid(app), "pod-app", false, T, Map.of()),
+                  Progress.NONE);
+      assertThat(image.manifest().source().pidNamespace()).isEqualTo("shared");
+
+      RestoreResult r = agent.restores().restore("pod-app", Optional.of(b.id()), T, Progress.NONE);
+
+      String first = b.awaitLine("tick ");
+      assertThat(first)
+          .as("same PID inside the namespace as before")
+          .contains("pid=" + appPids.get(appPids.size() - 1));
+      assertThat(procfs.namespaceInode(r.pid(), "pid"))
+          .isEqualTo(procfs.namespaceInode(b.initPid(), "pid"));
+      assertThat(procfs.namespaceInode(r.pid(), "net"))
+          .isEqualTo(procfs.namespaceInode(b.initPid(), "net"));
+      b.kill();
+      Workload.awaitGone(r.pid());
+      assertThat(ProcessHandle.of(r.pid())).isEmpty();
+    }
+  }
+
+  private TestContainer placeholder(String runtime, String name) throws Exception {
+    List<String> args = List.of("sh", "-c", "ip link set lo up; exec sleep 1000000");
+    return runtime.equals("podman")
+        ? PodmanContainer.start(work, name, args)
+        : RuncContainer.start(work, name, args);
   }
 
   private static String lastTick(List<String> lines) {

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * A real runc container on a busybox-static rootfs, with pipes as stdio (as containerd gives
  * containers), a bind-mounted volume at /data and loopback up.
  */
-final class RuncContainer implements AutoCloseable {
+final class RuncContainer implements TestContainer {
   private static final ObjectMapper JSON = new ObjectMapper();
   final String id;
   final Path bundle;
@@ -54,23 +54,7 @@ final class RuncContainer implements AutoCloseable {
   /** Starts a container running {@code args} as its PID 1. */
   static RuncContainer start(Path workDir, String id, List<String> args) throws Exception {
     Path bundle = Files.createDirectories(workDir.resolve(id));
-    Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
-    for (String d : List.of("bin", "proc", "sys", "dev", "tmp", "data", "www", "etc")) {
-      Files.createDirectories(rootfs.resolve(d));
-    }
-    Files.copy(
-        Path.of("/bin/busybox"),
-        rootfs.resolve("bin/busybox"),
-        java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-    for (String applet : exec(List.of("/bin/busybox", "--list")).split("\\s+")) {
-      Path link = rootfs.resolve("bin").resolve(applet);
-      if (!applet.isBlank() && !applet.equals("busybox") && !Files.exists(link)) {
-        Files.createSymbolicLink(link, Path.of("busybox")); // relative, valid inside the container
-      }
-    }
-    Files.writeString(rootfs.resolve("www/index.html"), "hello from " + id + "\n");
-    Files.copy(TestEnv.workload("app.sh"), rootfs.resolve("app.sh"));
-    rootfs.resolve("app.sh").toFile().setExecutable(true);
+    Path rootfs = buildRootfs(bundle.resolve("rootfs"), id);
     Path volume = Files.createDirectories(workDir.resolve(id + "-volume"));
 
     exec(List.of("runc", "spec", "--bundle", bundle.toString()));
@@ -114,6 +98,29 @@ final class RuncContainer implements AutoCloseable {
     return new RuncContainer(id, bundle, volume, runc);
   }
 
+  /** A busybox-static root filesystem with the test app and a page for httpd to serve. */
+  static Path buildRootfs(Path rootfs, String id) throws Exception {
+    Files.createDirectories(rootfs);
+    for (String d : List.of("bin", "proc", "sys", "dev", "tmp", "data", "www", "etc")) {
+      Files.createDirectories(rootfs.resolve(d));
+    }
+    Files.copy(
+        Path.of("/bin/busybox"),
+        rootfs.resolve("bin/busybox"),
+        java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+    for (String applet : exec(List.of("/bin/busybox", "--list")).split("\\s+")) {
+      Path link = rootfs.resolve("bin").resolve(applet);
+      if (!applet.isBlank() && !applet.equals("busybox") && !Files.exists(link)) {
+        Files.createSymbolicLink(link, Path.of("busybox")); // relative, valid inside the container
+      }
+    }
+    Files.writeString(rootfs.resolve("www/index.html"), "hello from " + id + "\n");
+    Files.copy(TestEnv.workload("app.sh"), rootfs.resolve("app.sh"));
+    rootfs.resolve("app.sh").toFile().setExecutable(true);
+
+    return rootfs;
+  }
+
   private static boolean isRunning(String id) {
     try {
       return JSON.readTree(exec(List.of("runc", "state", id)))
@@ -125,13 +132,25 @@ final class RuncContainer implements AutoCloseable {
     }
   }
 
-  int initPid() throws Exception {
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public Path volume() {
+    return volume;
+  }
+
+  @Override
+  public int initPid() throws Exception {
     String state = exec(List.of("runc", "state", id));
     return JSON.readTree(state).get("pid").asInt();
   }
 
   /** Next stdout line matching {@code prefix}, within 20 s. */
-  String awaitLine(String prefix) throws InterruptedException {
+  @Override
+  public String awaitLine(String prefix) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
       String l = stdout.poll(200, TimeUnit.MILLISECONDS);
@@ -142,13 +161,15 @@ final class RuncContainer implements AutoCloseable {
     throw new AssertionError("no '" + prefix + "' line from " + id + " in 20 s");
   }
 
-  String exec(String... cmd) throws Exception {
+  @Override
+  public String exec(String... cmd) throws Exception {
     List<String> full = new java.util.ArrayList<>(List.of("runc", "exec", id));
     full.addAll(List.of(cmd));
     return exec(full);
   }
 
-  void kill() throws Exception {
+  @Override
+  public void kill() throws Exception {
     exec(List.of("runc", "kill", id, "KILL"));
   }
 

@@ -1,0 +1,221 @@
+/*
+ * Test double of libcuda.so.1 for CI machines without a GPU: implements the functions the plugin
+ * uses with the driver's state machine (running -> locked -> checkpointed -> locked -> running),
+ * kept per pid in files so that a dump and a later restore (separate CRIU processes) agree.
+ *
+ * A process counts as a CUDA process when it has a thread named "cuda-restore" (the driver's
+ * restore thread in real processes). Environment:
+ *   FAKE_CUDA_STATE  directory for per-pid state (required)
+ *   FAKE_CUDA_LOG    append "fn pid start_ns end_ns result extra" lines here
+ *   FAKE_CUDA_FAIL   "op" or "op:pid" (op: init, lock, checkpoint, restore, unlock) to fail
+ *   FAKE_CUDA_DELAY_MS  sleep this long in checkpoint and restore (to observe concurrency)
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { SUCCESS = 0, ERR_INVALID_VALUE = 1, ERR_NOT_INITIALIZED = 3, ERR_NO_DEVICE = 100, ERR_ILLEGAL_STATE = 401,
+       ERR_NOT_READY = 600, ERR_UNKNOWN = 999 };
+enum { RUNNING = 0, LOCKED = 1, CHECKPOINTED = 2 };
+
+struct pair {
+	unsigned char old_uuid[16], new_uuid[16];
+};
+struct restore_args {
+	struct pair *pairs;
+	unsigned int count;
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void log_call(const char *fn, int pid, long long start, int result, const char *extra)
+{
+	const char *path = getenv("FAKE_CUDA_LOG");
+	char line[512];
+	int fd, n;
+
+	if (!path)
+		return;
+	n = snprintf(line, sizeof(line), "%s %d %lld %lld %d %s\n", fn, pid, start, now_ns(), result, extra ? extra : "-");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	if (fd >= 0) {
+		if (write(fd, line, n) != n) {
+			/* best effort */
+		}
+		close(fd);
+	}
+}
+
+static int should_fail(const char *op, int pid)
+{
+	const char *f = getenv("FAKE_CUDA_FAIL");
+	size_t len = strlen(op);
+
+	if (!f || strncmp(f, op, len))
+		return 0;
+	if (f[len] == '\0')
+		return 1;
+	return f[len] == ':' && atoi(f + len + 1) == pid;
+}
+
+static void delay(void)
+{
+	const char *d = getenv("FAKE_CUDA_DELAY_MS");
+	if (d)
+		usleep(atoi(d) * 1000);
+}
+
+static int read_state(int pid)
+{
+	char path[512];
+	FILE *f;
+	int s = RUNNING;
+
+	snprintf(path, sizeof(path), "%s/%d", getenv("FAKE_CUDA_STATE"), pid);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%d", &s) != 1)
+			s = RUNNING;
+		fclose(f);
+	}
+	return s;
+}
+
+static void write_state(int pid, int s)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d", getenv("FAKE_CUDA_STATE"), pid);
+	if ((f = fopen(path, "w"))) {
+		fprintf(f, "%d\n", s);
+		fclose(f);
+	}
+}
+
+static int restore_tid(int pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int tid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if (!(d = opendir(path)))
+		return -1;
+	while ((e = readdir(d)) && tid < 0) {
+		char comm_path[320], comm[64] = "";
+		FILE *f;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(comm_path, sizeof(comm_path), "/proc/%d/task/%s/comm", pid, e->d_name);
+		if ((f = fopen(comm_path, "r"))) {
+			if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "cuda-restore", 12))
+				tid = atoi(e->d_name);
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return tid;
+}
+
+int cuInit(unsigned int flags)
+{
+	long long t = now_ns();
+	int r = should_fail("init", 0) ? ERR_NO_DEVICE : SUCCESS;
+	log_call("cuInit", getpid(), t, r, NULL);
+	return r;
+}
+
+int cuDriverGetVersion(int *v)
+{
+	*v = 13000;
+	return SUCCESS;
+}
+
+int cuGetErrorString(int e, const char **s)
+{
+	switch (e) {
+	case ERR_NOT_READY:
+		*s = "fake: lock timed out (CUDA_ERROR_NOT_READY)";
+		break;
+	case ERR_ILLEGAL_STATE:
+		*s = "fake: operation not allowed in this process state";
+		break;
+	case ERR_NO_DEVICE:
+		*s = "fake: no CUDA-capable device is detected";
+		break;
+	default:
+		*s = "fake: injected failure";
+	}
+	return SUCCESS;
+}
+
+int cuCheckpointProcessGetRestoreThreadId(int pid, int *tid)
+{
+	long long t = now_ns();
+	int r;
+	*tid = restore_tid(pid);
+	r = *tid > 0 ? SUCCESS : ERR_NOT_INITIALIZED;
+	log_call("getRestoreThreadId", pid, t, r, NULL);
+	return r;
+}
+
+int cuCheckpointProcessGetState(int pid, int *state)
+{
+	*state = read_state(pid);
+	return restore_tid(pid) > 0 ? SUCCESS : ERR_NOT_INITIALIZED;
+}
+
+static int transition(const char *fn, const char *op, int pid, int from, int to, const char *extra)
+{
+	long long t = now_ns();
+	int r = SUCCESS;
+
+	if (!strcmp(op, "checkpoint") || !strcmp(op, "restore"))
+		delay();
+	if (read_state(pid) != from)
+		r = ERR_ILLEGAL_STATE;
+	else if (should_fail(op, pid))
+		r = !strcmp(op, "lock") ? ERR_NOT_READY : ERR_UNKNOWN;
+	else
+		write_state(pid, to);
+	log_call(fn, pid, t, r, extra);
+	return r;
+}
+
+int cuCheckpointProcessLock(int pid, void *args)
+{
+	char extra[32];
+	snprintf(extra, sizeof(extra), "timeoutMs=%u", args ? *(unsigned int *)args : 0);
+	return transition("lock", "lock", pid, RUNNING, LOCKED, extra);
+}
+
+int cuCheckpointProcessCheckpoint(int pid, void *args)
+{
+	return transition("checkpoint", "checkpoint", pid, LOCKED, CHECKPOINTED, NULL);
+}
+
+int cuCheckpointProcessRestore(int pid, struct restore_args *args)
+{
+	char extra[128] = "pairs=0";
+	if (args && args->count) {
+		int n = snprintf(extra, sizeof(extra), "pairs=%u:", args->count);
+		for (int i = 0; i < 16; i++)
+			n += snprintf(extra + n, sizeof(extra) - n, "%02x", args->pairs[0].new_uuid[i]);
+	}
+	return transition("restore", "restore", pid, CHECKPOINTED, LOCKED, extra);
+}
+
+int cuCheckpointProcessUnlock(int pid, void *args)
+{
+	return transition("unlock", "unlock", pid, LOCKED, RUNNING, NULL);
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Packs what scripts/gpu-e2e.sh needs on a GPU machine that has no CRIU, no Java and no internet,
+# into .carry/gpu (git-ignored, carried to the device): the project-local CRIU, our plugin, CRIU's own
+# plugins/cuda built from the same Debian CRIU source (the baseline), and the exec-per-action helper.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=$repo/.carry/gpu
+mkdir -p "$out"
+"$repo/scripts/install-criu.sh" --no-check
+version=$(cat "$repo/.local/criu/.installed")
+
+make -s -C "$repo/native-plugin" CRIU_PREFIX="$repo/.local/criu" all
+cp "$repo/native-plugin/build/warmstart_cuda_plugin.so" "$out/"
+gcc -Wall -Werror -O2 -o "$out/cuda-checkpoint" "$repo/bench/cuda_checkpoint_helper.c" -ldl
+
+if [ ! -f "$out/cuda_plugin.so" ] || [ "$(cat "$out/cuda_plugin.version" 2>/dev/null)" != "$version" ]; then
+  src=$(mktemp -d)
+  echo "deb-src http://deb.debian.org/debian testing main" >"$src/sources.list"
+  o=(-o "Dir::Etc::SourceList=$src/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$src/lists"
+     -o "Dir::Cache=$src/cache" -o APT::Sandbox::User=root)
+  mkdir -p "$src/lists/partial" "$src/cache/archives/partial"
+  apt-get "${o[@]}" -qq update
+  (cd "$src" && apt-get "${o[@]}" -qq source --tar-only "criu=${version}-1" || apt-get "${o[@]}" -qq source --tar-only criu)
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends protobuf-c-compiler libprotobuf-c-dev \
+    protobuf-compiler libprotobuf-dev libnl-3-dev libnet1-dev libcap-dev pkg-config libbsd-dev python3-protobuf \
+    libnftables-dev libgnutls28-dev uuid-dev libdrm-dev >/dev/null
+  tar -C "$src" -xf "$src"/criu_*.orig.tar.*
+  make -s -C "$src"/criu-*/ -j"$(nproc)" cuda_plugin >/dev/null
+  cp "$src"/criu-*/plugins/cuda/cuda_plugin.so "$out/"
+  echo "$version" >"$out/cuda_plugin.version"
+  rm -rf "$src"
+fi
+tar -C "$repo/.local" -cJf "$out/criu.tar.xz" criu
+du -sh "$out"/*

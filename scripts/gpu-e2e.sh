@@ -56,11 +56,11 @@ ready() { # PORT
   return 1
 }
 infer() { # PORT -> checksum
-  curl -sf --max-time 120 -X POST "http://127.0.0.1:$1/infer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["checksum"])'
+  curl -sf --max-time 30 -X POST "http://127.0.0.1:$1/infer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["checksum"])'
 }
-first_answer() { # PORT EXPECTED -> ms until a correct answer (polls)
+first_answer() { # PORT EXPECTED -> ms until a correct answer (polls, 120 s at most)
   local t0; t0=$(now_ms)
-  for _ in $(seq 1 1200); do
+  while [ $(( $(now_ms) - t0 )) -lt 120000 ]; do
     local c; c=$(infer "$1" 2>/dev/null) && { [ "$c" = "$2" ] && { echo $(( $(now_ms) - t0 )); return 0; } || { echo -1; return 1; }; }
     sleep 0.05
   done
@@ -76,13 +76,15 @@ criu_env() {
 libdir() { [ "$1" = ours ] && echo "$ours" || echo "$base"; }
 criu_dump() {
   local t0; t0=$(now_ms)
-  env $(criu_env "$1" "$4") "$criu" dump -t "$2" -D "$3" -o dump.log -v4 --tcp-established --libdir "$(libdir "$1")" \
+  log "dump $4 ($1) pid $2"
+  env $(criu_env "$1" "$4") timeout 180 "$criu" dump -t "$2" -D "$3" -o dump.log -v4 --tcp-established --libdir "$(libdir "$1")" \
     >/dev/null 2>&1
   local rc=$?; echo $(( $(now_ms) - t0 )); return $rc
 }
 criu_restore() {
   local t0; t0=$(now_ms)
-  env $(criu_env "$1" "$3") ${4:-} "$criu" restore -D "$2" -o restore.log -v4 -d --tcp-established \
+  log "restore $3 ($1)"
+  env $(criu_env "$1" "$3") ${4:-} timeout 180 "$criu" restore -D "$2" -o restore.log -v4 -d --tcp-established \
     --libdir "$(libdir "$1")" --pidfile "$2/../restored-$3.pid" >/dev/null 2>&1
   local rc=$?; echo $(( $(now_ms) - t0 )); return $rc
 }
@@ -94,8 +96,9 @@ single() { # NAME VARIANT GIB [EXTRA_RESTORE_ENV]
   local name=$1 variant=$2 gib=$3 extra=${4:-} port=$((18000 + RANDOM % 1000))
   cleanup; local img=$imgs/$name; mkdir -p "$img"
   local pid; pid=$(server $port "$gib")
+  log "case $name: server pid $pid port $port"
   ready $port || { record "{\"case\":\"$name\",\"ok\":false,\"error\":\"server not ready\"}"; return; }
-  local before; before=$(infer $port)
+  local before; before=$(infer $port); log "checksum before: $before"
   local gpu_mib; gpu_mib=$(nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits | awk -F, -v p=$pid '$1==p{print $2}')
   local dump_ms; dump_ms=$(criu_dump "$variant" "$pid" "$img" "$name"); local drc=$?
   wait "$pid" 2>/dev/null; gone "$pid"
@@ -104,12 +107,14 @@ single() { # NAME VARIANT GIB [EXTRA_RESTORE_ENV]
   if [ $drc -eq 0 ]; then
     local t0; t0=$(now_ms)
     restore_ms=$(criu_restore "$variant" "$img" "$name" "$extra")
+    log "restore rc after ${restore_ms} ms; waiting for a correct answer"
     first_ms=$(first_answer $port "$before"); first_ms=$(( first_ms >= 0 ? $(now_ms) - t0 : -1 ))
     after=$(infer $port 2>/dev/null)
   fi
   local ok=false; [ -n "$before" ] && [ "$before" = "$after" ] && ok=true
   record "{\"case\":\"$name\",\"variant\":\"$variant\",\"gib\":$gib,\"ok\":$ok,\"gpuMiB\":${gpu_mib:-0},\"imageMiB\":$img_mib,\"dumpMs\":$dump_ms,\"restoreMs\":$restore_ms,\"restoreToFirstCorrectAnswerMs\":$first_ms,\"checksumBefore\":\"$before\",\"checksumAfter\":\"$after\",\"dumpReport\":$(report "$img/warmstart-cuda-dump.json"),\"restoreReport\":$(report "$img/warmstart-cuda-restore.json")}"
-  cp "$img"/*.log "$work/logs/" 2>/dev/null; for f in "$img"/*.log; do mv "$work/logs/$(basename "$f")" "$work/logs/$name-$(basename "$f")" 2>/dev/null; done
+  for f in "$img"/*.log "$img"/*.json; do [ -f "$f" ] && cp "$f" "$work/logs/$name-$(basename "$f")"; done
+  tar -C "$work" -czf "$OUT/logs.tar.gz" logs
   rm -rf "$img"
 }
 
@@ -133,12 +138,18 @@ tree_of_two() {
 }
 
 # --- run ------------------------------------------------------------------------------------------
-single ours-1gib ours 1
-tree_of_two
-single ours-remap ours 1 "WARMSTART_GPU_REMAP=$gpu_uuid=$gpu_uuid"
-for round in 1 2; do
-  single "baseline-${bench_gib}gib-r$round" base "$bench_gib"
-  single "ours-${bench_gib}gib-r$round" ours "$bench_gib"
+# CASES picks cases (space-separated): single tree remap bench; default all.
+cases=${CASES:-single tree remap bench}
+for c in $cases; do
+  case $c in
+    single) single ours-1gib ours 1 ;;
+    tree) tree_of_two ;;
+    remap) single ours-remap ours 1 "WARMSTART_GPU_REMAP=$gpu_uuid=$gpu_uuid" ;;
+    bench) for round in 1 2; do
+        single "baseline-${bench_gib}gib-r$round" base "$bench_gib"
+        single "ours-${bench_gib}gib-r$round" ours "$bench_gib"
+      done ;;
+  esac
 done
 cleanup
 

@@ -77,14 +77,14 @@ libdir() { [ "$1" = ours ] && echo "$ours" || echo "$base"; }
 criu_dump() {
   local t0; t0=$(now_ms)
   log "dump $4 ($1) pid $2"
-  env $(criu_env "$1" "$4") timeout 180 "$criu" dump -t "$2" -D "$3" -o dump.log -v4 --tcp-established --libdir "$(libdir "$1")" \
+  env $(criu_env "$1" "$4") timeout ${CRIU_TIMEOUT:-180} "$criu" dump -t "$2" -D "$3" -o dump.log -v4 --tcp-established --libdir "$(libdir "$1")" \
     >/dev/null 2>&1
   local rc=$?; echo $(( $(now_ms) - t0 )); return $rc
 }
 criu_restore() {
   local t0; t0=$(now_ms)
   log "restore $3 ($1)"
-  env $(criu_env "$1" "$3") ${4:-} timeout 180 "$criu" restore -D "$2" -o restore.log -v4 -d --tcp-established \
+  env $(criu_env "$1" "$3") ${4:-} timeout ${CRIU_TIMEOUT:-180} "$criu" restore -D "$2" -o restore.log -v4 -d --tcp-established \
     --libdir "$(libdir "$1")" --pidfile "$2/../restored-$3.pid" >/dev/null 2>&1
   local rc=$?; echo $(( $(now_ms) - t0 )); return $rc
 }
@@ -143,6 +143,7 @@ cases=${CASES:-single tree remap bench}
 for c in $cases; do
   case $c in
     single) single ours-1gib ours 1 ;;
+    bsingle) single baseline-1gib base 1 ;;
     tree) tree_of_two ;;
     remap) single ours-remap ours 1 "WARMSTART_GPU_REMAP=$gpu_uuid=$gpu_uuid" ;;
     bench) for round in 1 2; do

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criu/criu-plugin.h>
@@ -96,8 +97,10 @@ static void *run_job(void *arg)
 			args.gpu_pairs = pairs;
 			args.gpu_pairs_count = (unsigned int)remap.count;
 		}
+		ws_debug("driver restore of pid %d\n", p->pid);
 		t = ws_now_ms();
 		r = cuda.restore(p->pid, remap.count ? &args : NULL);
+		ws_debug("driver restore of pid %d returned %d after %.1f ms\n", p->pid, r, ws_now_ms() - t);
 		p->restore_ms = ws_now_ms() - t;
 		if (r) {
 			fail_proc(p, "restore", r);
@@ -121,6 +124,14 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
+/* WARMSTART_DRIVER_TIMEOUT_S bounds each driver call (default 300 s). */
+static int job_timeout_s(void)
+{
+	const char *env = getenv("WARMSTART_DRIVER_TIMEOUT_S");
+	int v = env ? atoi(env) : 0;
+	return v > 0 ? v : 300;
+}
+
 /*
  * Runs job on every selected process in parallel. The restore threads are resumed and stopped
  * again on this (CRIU's tracer) thread; only the driver calls run on workers.
@@ -135,6 +146,7 @@ static int run_parallel(enum ws_job job, int (*selected)(const struct ws_proc *)
 		struct ws_proc *p = &procs[i];
 		if (!selected(p))
 			continue;
+		ws_debug("running restore thread %d of pid %d\n", p->thread.tid, p->pid);
 		if (need_restore_thread && ws_thread_run(&p->thread)) {
 			p->failed = 1;
 			snprintf(p->error, sizeof(p->error), "cannot run the restore thread %d of pid %d", p->thread.tid,
@@ -150,9 +162,22 @@ static int run_parallel(enum ws_job job, int (*selected)(const struct ws_proc *)
 		}
 		n++;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (work[i].thread)
-			pthread_join(work[i].thread, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct timespec deadline;
+		if (!work[i].thread)
+			continue;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += job_timeout_s();
+		if (pthread_timedjoin_np(work[i].thread, NULL, &deadline)) {
+			/* A driver call that never returns must not hang CRIU: fail it and go on. */
+			struct ws_proc *p = work[i].proc;
+			p->failed = 1;
+			snprintf(p->error, sizeof(p->error), "driver call for pid %d did not return within %d s", p->pid,
+				 job_timeout_s());
+			ws_err("%s\n", p->error);
+			pthread_detach(work[i].thread);
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (need_restore_thread && ws_thread_stop(&work[i].proc->thread))
 			ret = -1;
@@ -270,15 +295,23 @@ static int ws_resume_devices_late(int pid)
 		int ret;
 
 		batch_done = 1;
+		ws_info("restoring CUDA state of the tree of pid %d (%zu processes)\n", pid, n);
 		for (size_t i = 0; i < n && nprocs < WS_MAX_PROCS; i++) {
-			int tid, state;
+			int tid;
+			ws_debug("asking the driver for the restore thread of pid %d\n", tree[i]);
 			if (cuda.get_restore_thread_id(tree[i], &tid) != 0)
 				continue;
+			ws_info("pid %d: restore thread %d\n", tree[i], tid);
 			p = &procs[nprocs++];
 			memset(p, 0, sizeof(*p));
 			p->pid = tree[i];
 			p->thread.tid = tid;
-			p->initial_state = cuda.get_state(tree[i], &state) == 0 ? state : WS_CUDA_FAILED;
+			/*
+			 * A restored CUDA process is checkpointed by construction. Do not ask the driver:
+			 * cuCheckpointProcessGetState does not return while CRIU holds the process at
+			 * rt_sigreturn (seen on an H100, driver 580).
+			 */
+			p->initial_state = WS_CUDA_CHECKPOINTED;
 		}
 		ret = run_parallel(JOB_RESTORE_UNLOCK, to_restore, 1);
 		ws_report_write(report_dir(), WS_RESTORE_REPORT, "restore", ret == 0, cuda.driver_version, cuinit_ms,

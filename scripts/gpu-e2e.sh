@@ -119,32 +119,36 @@ single() { # NAME VARIANT GIB [EXTRA_RESTORE_ENV]
 }
 
 # --- case: a tree of two CUDA processes ---------------------------------------------------------------
-tree_of_two() {
-  cleanup; local img=$imgs/pair; mkdir -p "$img"
-  local pid; pid=$(pair 18101 18102 1)
-  ready 18101 && ready 18102 || { record '{"case":"tree-of-two","ok":false,"error":"servers not ready"}'; return; }
+tree_of_two() { # VARIANT GIB (each process)
+  local variant=${1:-ours} gib=${2:-1} name="tree-of-two-${1:-ours}-${2:-1}gib"
+  cleanup; local img=$imgs/$name; mkdir -p "$img"
+  local pid; pid=$(pair 18101 18102 "$gib")
+  ready 18101 && ready 18102 || { record "{\"case\":\"$name\",\"ok\":false,\"error\":\"servers not ready\"}"; return; }
   local b1 b2; b1=$(infer 18101); b2=$(infer 18102)
-  local dump_ms; dump_ms=$(criu_dump ours "$pid" "$img" pair); local drc=$?
+  local dump_ms; dump_ms=$(criu_dump "$variant" "$pid" "$img" "$name"); local drc=$?
   wait "$pid" 2>/dev/null; gone "$pid"; sleep 1
-  local restore_ms=-1 a1="" a2=""
+  local restore_ms=-1 first_ms=-1 a1="" a2=""
   if [ $drc -eq 0 ]; then
-    restore_ms=$(criu_restore ours "$img" pair)
+    local t0; t0=$(now_ms)
+    restore_ms=$(criu_restore "$variant" "$img" "$name")
+    first_answer 18101 "$b1" >/dev/null && first_answer 18102 "$b2" >/dev/null && first_ms=$(( $(now_ms) - t0 ))
     a1=$(infer 18101 2>/dev/null); a2=$(infer 18102 2>/dev/null)
   fi
   local ok=false; [ -n "$b1" ] && [ "$b1" = "$a1" ] && [ "$b2" = "$a2" ] && ok=true
-  record "{\"case\":\"tree-of-two\",\"variant\":\"ours\",\"ok\":$ok,\"dumpMs\":$dump_ms,\"restoreMs\":$restore_ms,\"checksums\":[\"$b1\",\"$a1\",\"$b2\",\"$a2\"],\"dumpReport\":$(report "$img/warmstart-cuda-dump.json"),\"restoreReport\":$(report "$img/warmstart-cuda-restore.json")}"
-  cp "$img/dump.log" "$work/logs/pair-dump.log" 2>/dev/null; cp "$img/restore.log" "$work/logs/pair-restore.log" 2>/dev/null
+  record "{\"case\":\"$name\",\"variant\":\"$variant\",\"gib\":$gib,\"ok\":$ok,\"restoreToFirstCorrectAnswerMs\":$first_ms,\"dumpMs\":$dump_ms,\"restoreMs\":$restore_ms,\"checksums\":[\"$b1\",\"$a1\",\"$b2\",\"$a2\"],\"dumpReport\":$(report "$img/warmstart-cuda-dump.json"),\"restoreReport\":$(report "$img/warmstart-cuda-restore.json")}"
+  for f in "$img"/*.log "$img"/*.json; do [ -f "$f" ] && cp "$f" "$work/logs/$name-$(basename "$f")"; done
   rm -rf "$img"
 }
 
 # --- run ------------------------------------------------------------------------------------------
-# CASES picks cases (space-separated): single tree remap bench; default all.
-cases=${CASES:-single tree remap bench}
+# CASES picks cases (space-separated): single bsingle tree remap bench tree-bench; default all but bsingle.
+cases=${CASES:-single tree remap bench tree-bench}
 for c in $cases; do
   case $c in
     single) single ours-1gib ours 1 ;;
     bsingle) single baseline-1gib base 1 ;;
-    tree) tree_of_two ;;
+    tree) tree_of_two ours 1 ;;
+    tree-bench) tree_of_two base "$bench_gib"; tree_of_two ours "$bench_gib" ;;
     remap) single ours-remap ours 1 "WARMSTART_GPU_REMAP=$gpu_uuid=$gpu_uuid" ;;
     bench) for round in 1 2; do
         single "baseline-${bench_gib}gib-r$round" base "$bench_gib"

@@ -75,6 +75,7 @@ criu_env() {
 }
 libdir() { [ "$1" = ours ] && echo "$ours" || echo "$base"; }
 criu_dump() {
+  rm -f "$work/logs/helper-$4.log"
   local t0; t0=$(now_ms)
   log "dump $4 ($1) pid $2"
   env $(criu_env "$1" "$4") timeout ${CRIU_TIMEOUT:-180} "$criu" dump -t "$2" -D "$3" -o dump.log -v4 --tcp-established --libdir "$(libdir "$1")" \
@@ -82,6 +83,7 @@ criu_dump() {
   local rc=$?; echo $(( $(now_ms) - t0 )); return $rc
 }
 criu_restore() {
+  rm -f "$2/../restored-$3.pid"  # CRIU refuses to overwrite a pidfile
   local t0; t0=$(now_ms)
   log "restore $3 ($1)"
   env $(criu_env "$1" "$3") ${4:-} timeout ${CRIU_TIMEOUT:-180} "$criu" restore -D "$2" -o restore.log -v4 -d --tcp-established \

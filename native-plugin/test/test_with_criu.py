@@ -234,6 +234,16 @@ class PluginWithRealCriu(unittest.TestCase):
         self.assertEqual(0, r.returncode)
         self.assertEqual(["pairs=1:ffffffff000011112222333344445555"], [c[5] for c in self.calls("restore")])
 
+    def test_gpu_remap_from_a_file(self):
+        self.start(1)
+        self.assertEqual(0, self.dump().returncode)
+        remap = os.path.join(self.dir, "remap")
+        with open(remap, "w") as f:
+            f.write("GPU-0b8a3c1e-1f2d-4e5f-8a9b-0c1d2e3f4a5b=GPU-12345678-9abc-def0-1234-56789abcdef0\n")
+        r = self.restore(env=self.env(WARMSTART_GPU_REMAP_FILE=remap))
+        self.assertEqual(0, r.returncode)
+        self.assertEqual(["pairs=1:123456789abcdef0123456789abcdef0"], [c[5] for c in self.calls("restore")])
+
     def test_bad_remap_fails_the_restore_clearly(self):
         self.start(1)
         self.assertEqual(0, self.dump().returncode)

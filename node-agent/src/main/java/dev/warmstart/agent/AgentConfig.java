@@ -24,6 +24,9 @@ public interface AgentConfig {
   /** Folder with warmstart_cuda_plugin.so, passed to CRIU as --libdir. */
   Optional<Path> pluginDir();
 
+  /** libcuda for the CUDA plugin (default: the loader's libcuda.so.1). */
+  Optional<Path> libcuda();
+
   /** runc state directories where containers are looked up. */
   @WithDefault("/run/runc,/run/containerd/runc/k8s.io,/run/containerd/runc/default")
   List<Path> runcStateRoots();

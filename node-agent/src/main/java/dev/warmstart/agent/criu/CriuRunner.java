@@ -58,7 +58,12 @@ public final class CriuRunner {
     }
     spec.externals().forEach(e -> cmd.addAll(List.of("--external", e)));
     addPluginDir(cmd);
-    return run(new ProcessBuilder(cmd), log, timeout, "dump");
+    ProcessBuilder pb = withEnvironment(new ProcessBuilder(cmd));
+    // Tell the CUDA plugin explicitly: it must give GPU state back when the tree keeps running.
+    pb.environment().put("WARMSTART_LEAVE_RUNNING", spec.leaveRunning() ? "1" : "0");
+    pb.environment()
+        .put("WARMSTART_LOCK_TIMEOUT_MS", Long.toString(spec.freezeTimeoutSeconds() * 1000L));
+    return run(pb, log, timeout, "dump");
   }
 
   public CriuRun restore(RestoreSpec spec, Duration timeout) throws CriuFailure {
@@ -93,7 +98,16 @@ public final class CriuRunner {
           .append(fd.write() ? ">" : "<")
           .append(quote(fd.path().toString()));
     }
-    return run(new ProcessBuilder("/bin/sh", "-c", script.toString()), log, timeout, "restore");
+    ProcessBuilder pb = withEnvironment(new ProcessBuilder("/bin/sh", "-c", script.toString()));
+    // The plugin's restore report goes to the work directory: the image stays as it was.
+    pb.environment().put("WARMSTART_CUDA_REPORT_DIR", spec.workDir().toString());
+    spec.gpuRemap().ifPresent(r -> pb.environment().put("WARMSTART_GPU_REMAP", r));
+    return run(pb, log, timeout, "restore");
+  }
+
+  private ProcessBuilder withEnvironment(ProcessBuilder pb) {
+    pb.environment().putAll(settings.environment());
+    return pb;
   }
 
   private void addPluginDir(List<String> cmd) {

@@ -19,6 +19,7 @@ import java.util.Optional;
  *     inherits the target container's cgroups
  * @param enterPidNamespaceOf run CRIU inside this process's PID namespace, so a dumped PID
  *     namespace is recreated nested inside it
+ * @param gpuRemap GPU UUID pairs for the CUDA plugin ("GPU-old=GPU-new,..."), if any
  */
 public record RestoreSpec(
     Path imageDir,
@@ -30,7 +31,8 @@ public record RestoreSpec(
     List<String> joinNamespaces,
     List<String> externals,
     List<Path> cgroupProcsFiles,
-    Optional<Integer> enterPidNamespaceOf) {
+    Optional<Integer> enterPidNamespaceOf,
+    Optional<String> gpuRemap) {
 
   /** An fd the launcher opens for CRIU to inherit. */
   public record RedirectedFd(int fd, Path path, boolean write) {}
@@ -46,7 +48,24 @@ public record RestoreSpec(
         List.of(),
         List.of(),
         List.of(),
+        Optional.empty(),
         Optional.empty());
+  }
+
+  /** The same restore with GPU UUID pairs for the plugin. */
+  public RestoreSpec withGpuRemap(Optional<String> remap) {
+    return new RestoreSpec(
+        imageDir,
+        workDir,
+        pidFile,
+        root,
+        inheritFds,
+        fdSources,
+        joinNamespaces,
+        externals,
+        cgroupProcsFiles,
+        enterPidNamespaceOf,
+        remap);
   }
 
   public Map<Integer, RedirectedFd> fdsByNumber() {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The agent's core services, wired the same way for the HTTP agent and the local CLI. */
@@ -26,11 +27,23 @@ public record AgentComponents(
       Path criuBinary,
       Optional<Path> pluginDir,
       List<Path> runcStateRoots,
-      String nodeName) {}
+      String nodeName,
+      Map<String, String> criuEnvironment) {
+
+    public Settings(
+        Path storeRoot,
+        Path criuBinary,
+        Optional<Path> pluginDir,
+        List<Path> runcStateRoots,
+        String nodeName) {
+      this(storeRoot, criuBinary, pluginDir, runcStateRoots, nodeName, Map.of());
+    }
+  }
 
   public static AgentComponents create(Settings s, Clock clock) throws IOException {
     ImageStore store = new ImageStore(s.storeRoot());
-    CriuRunner criu = new CriuRunner(new CriuSettings(s.criuBinary(), s.pluginDir()));
+    CriuRunner criu =
+        new CriuRunner(new CriuSettings(s.criuBinary(), s.pluginDir(), s.criuEnvironment()));
     Procfs procfs = new Procfs();
     ContainerLocator containers = new ContainerLocator(s.runcStateRoots());
     return new AgentComponents(

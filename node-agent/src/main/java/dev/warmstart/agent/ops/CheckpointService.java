@@ -79,6 +79,8 @@ public final class CheckpointService {
           new DumpSpec(pid, staging, cmd.leaveRunning(), layout.dumpExternals(), freezeSeconds),
           cmd.timeout());
       timings.record("dump", t);
+      CudaReport.read(staging, CudaReport.DUMP)
+          .ifPresent(r -> timings.putAll(r.timings("gpuLock", "gpuCheckpoint")));
 
       t = System.nanoTime();
       progress.step("store");

@@ -113,7 +113,8 @@ final class ContainerRestorePlan {
         join,
         externals,
         procsFiles,
-        nested ? Optional.of(b) : Optional.empty());
+        nested ? Optional.of(b) : Optional.empty(),
+        Optional.empty());
   }
 
   private static boolean isPipe(String target) {

@@ -46,6 +46,20 @@ public final class RestoreService {
   public RestoreResult restore(
       String imageName, Optional<String> intoContainer, Duration timeout, Progress progress)
       throws CriuFailure {
+    return restore(imageName, intoContainer, Optional.empty(), timeout, progress);
+  }
+
+  /**
+   * @param gpuRemap GPU UUID pairs for the plugin ("GPU-old=GPU-new,..."), for a target GPU other
+   *     than the checkpoint's
+   */
+  public RestoreResult restore(
+      String imageName,
+      Optional<String> intoContainer,
+      Optional<String> gpuRemap,
+      Duration timeout,
+      Progress progress)
+      throws CriuFailure {
     Timings timings = new Timings();
     long t = System.nanoTime();
     progress.step("verify");
@@ -74,7 +88,7 @@ public final class RestoreService {
 
     t = System.nanoTime();
     progress.step("restore");
-    criu.restore(spec, timeout);
+    criu.restore(spec.withGpuRemap(gpuRemap), timeout);
     timings.record("criuRestore", t);
     try {
       Files.deleteIfExists(image.dir().resolve("stats-restore"));
@@ -82,6 +96,15 @@ public final class RestoreService {
       if (spec.enterPidNamespaceOf().isPresent()) {
         pid = hostPidOf(spec.enterPidNamespaceOf().get(), pid);
       }
+      Optional<CudaReport> cuda = CudaReport.read(work, CudaReport.RESTORE);
+      if (cuda.isPresent() && !cuda.get().ok()) {
+        // Its GPU state did not come back: the process would fail at its next CUDA call.
+        killTree(pid);
+        throw new CriuFailure(
+            ErrorReason.GpuRestoreFailed,
+            "the process tree was restored but its GPU state was not: " + cuda.get().errors());
+      }
+      cuda.ifPresent(r -> timings.putAll(r.timings("gpuRestore", "gpuUnlock")));
       return new RestoreResult(pid, image, timings.withTotal());
     } catch (IOException | NumberFormatException e) {
       throw new CriuFailure(
@@ -108,6 +131,15 @@ public final class RestoreService {
     throw new CriuFailure(
         ErrorReason.CriuFailed,
         "restored process " + pidInPlaceholder + " not found in the placeholder");
+  }
+
+  private static void killTree(int pid) {
+    ProcessHandle.of(pid)
+        .ifPresent(
+            h -> {
+              h.descendants().forEach(ProcessHandle::destroyForcibly);
+              h.destroyForcibly();
+            });
   }
 
   private StoredImage verified(String name) throws CriuFailure {

@@ -12,6 +12,10 @@ final class Timings {
     millis.put(step, (System.nanoTime() - startNanos) / 1_000_000);
   }
 
+  void putAll(Map<String, Long> more) {
+    millis.putAll(more);
+  }
+
   Map<String, Long> withTotal() {
     Map<String, Long> out = new LinkedHashMap<>(millis);
     out.put("total", (System.nanoTime() - start) / 1_000_000);

@@ -9,6 +9,8 @@
  *   WARMSTART_GPU_REMAP        "GPU-old=GPU-new,..." remap on restore (or WARMSTART_GPU_REMAP_FILE)
  *   WARMSTART_CUDA_REPORT_DIR  where the restore report goes (default: the image directory)
  *   WARMSTART_LEAVE_RUNNING, WARMSTART_LOCK_TIMEOUT_MS  override what is read from CRIU's options
+ *   WARMSTART_CUDA_DEFER=1     restore: leave the GPU state checkpointed (a "prepared" restore that the
+ *                              agent activates later with the driver's restore + unlock)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -312,6 +314,14 @@ static int ws_resume_devices_late(int pid)
 			 * rt_sigreturn (seen on an H100, driver 580).
 			 */
 			p->initial_state = WS_CUDA_CHECKPOINTED;
+		}
+		if (getenv("WARMSTART_CUDA_DEFER") && !strcmp(getenv("WARMSTART_CUDA_DEFER"), "1")) {
+			/* Prepared restore: the processes run on CUDA-checkpointed, holding no GPU memory. */
+			ws_info("GPU restore of %zu process(es) deferred to activation\n", nprocs);
+			ws_report_write(report_dir(), WS_RESTORE_REPORT, "prepare", 1, cuda.driver_version, cuinit_ms,
+					ws_now_ms() - stage_start_ms, procs, nprocs);
+			p = find_proc(pid);
+			return p ? 0 : -ENOTSUP;
 		}
 		ret = run_parallel(JOB_RESTORE_UNLOCK, to_restore, 1);
 		ws_report_write(report_dir(), WS_RESTORE_REPORT, "restore", ret == 0, cuda.driver_version, cuinit_ms,

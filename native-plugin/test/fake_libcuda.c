@@ -219,3 +219,71 @@ int cuCheckpointProcessUnlock(int pid, void *args)
 {
 	return transition("unlock", "unlock", pid, LOCKED, RUNNING, NULL);
 }
+
+/* --- devices and contexts, for the agent's JNA bindings ------------------------------------------ */
+
+static int device_count(void)
+{
+	const char *n = getenv("FAKE_CUDA_DEVICES");
+	return n ? atoi(n) : 1;
+}
+
+int cuDeviceGetCount(int *count)
+{
+	*count = device_count();
+	return SUCCESS;
+}
+
+int cuDeviceGet(int *dev, int ordinal)
+{
+	if (ordinal < 0 || ordinal >= device_count())
+		return ERR_INVALID_VALUE;
+	*dev = ordinal;
+	return SUCCESS;
+}
+
+int cuDeviceGetName(char *name, int len, int dev)
+{
+	snprintf(name, len, "Fake GPU %d", dev);
+	return SUCCESS;
+}
+
+int cuDeviceGetUuid_v2(unsigned char *uuid, int dev)
+{
+	for (int i = 0; i < 16; i++)
+		uuid[i] = (unsigned char)(0x10 * dev + i);
+	return SUCCESS;
+}
+
+int cuDeviceTotalMem_v2(size_t *bytes, int dev)
+{
+	*bytes = 80ULL << 30;
+	return SUCCESS;
+}
+
+int cuDevicePrimaryCtxRetain(void **ctx, int dev)
+{
+	long long t = now_ns();
+	*ctx = (void *)(long)(0x1000 + dev);
+	log_call("primaryCtxRetain", dev, t, SUCCESS, NULL);
+	return SUCCESS;
+}
+
+int cuDevicePrimaryCtxRelease_v2(int dev)
+{
+	long long t = now_ns();
+	log_call("primaryCtxRelease", dev, t, SUCCESS, NULL);
+	return SUCCESS;
+}
+
+int cuCtxSetCurrent(void *ctx)
+{
+	return SUCCESS;
+}
+
+int cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
+{
+	*total = 80ULL << 30;
+	*free_bytes = 79ULL << 30;
+	return SUCCESS;
+}

@@ -123,14 +123,21 @@ class PluginWithRealCriu(unittest.TestCase):
         with open(path) as f:
             return int(f.read())
 
-    def counting(self, pid):
+    def count(self, pid):
+        # The app rewrites its file in place every 50 ms: a read can land between truncate and write.
         path = os.path.join(self.work, f"count-{pid}")
-        with open(path) as f:
-            a = int(f.read().split()[1])
+        for _ in range(50):
+            with open(path) as f:
+                fields = f.read().split()
+            if len(fields) == 2:
+                return int(fields[1])
+            time.sleep(0.01)
+        self.fail(f"{path} never held a count")
+
+    def counting(self, pid):
+        a = self.count(pid)
         time.sleep(0.3)
-        with open(path) as f:
-            b = int(f.read().split()[1])
-        return b > a
+        return self.count(pid) > a
 
     def report(self, name):
         with open(os.path.join(self.img, name)) as f:
@@ -243,6 +250,18 @@ class PluginWithRealCriu(unittest.TestCase):
         r = self.restore(env=self.env(WARMSTART_GPU_REMAP_FILE=remap))
         self.assertEqual(0, r.returncode)
         self.assertEqual(["pairs=1:123456789abcdef0123456789abcdef0"], [c[5] for c in self.calls("restore")])
+
+    def test_deferred_restore_leaves_gpu_state_checkpointed(self):
+        pids = self.start(2)
+        self.assertEqual(0, self.dump().returncode)
+        r = self.restore(env=self.env(WARMSTART_CUDA_DEFER=1))
+        self.assertEqual(0, r.returncode)
+        self.assertEqual([], self.calls("restore"), "no driver restore on a prepared restore")
+        for pid in pids:
+            self.assertEqual(2, self.cuda_state(pid), "still checkpointed, holding no GPU memory")
+        rep = self.report("warmstart-cuda-restore.json")
+        self.assertEqual("prepare", rep["stage"])
+        self.assertEqual(sorted(pids), sorted(p["pid"] for p in rep["processes"]))
 
     def test_bad_remap_fails_the_restore_clearly(self):
         self.start(1)

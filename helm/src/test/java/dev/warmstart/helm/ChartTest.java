@@ -68,14 +68,7 @@ class ChartTest {
     DaemonSet agent = find(objects, DaemonSet.class);
     assertThat(agent.getSpec().getTemplate().getSpec().getHostPID()).isTrue();
     assertThat(agent.getSpec().getUpdateStrategy().getType()).isEqualTo("OnDelete");
-    assertThat(
-            agent.getSpec().getTemplate().getSpec().getVolumes().stream()
-                .filter(v -> v.getName().equals("images"))
-                .findFirst()
-                .orElseThrow()
-                .getHostPath()
-                .getPath())
-        .isEqualTo("/var/lib/warmstart");
+    assertThat(imagesHostPath(agent)).isEqualTo("/var/lib/warmstart");
   }
 
   @Test
@@ -130,14 +123,7 @@ class ChartTest {
             c -> c.set("image.tag", "9.9.9"),
             c -> c.set("operator.replicas", 2));
     DaemonSet agent = find(objects, DaemonSet.class);
-    assertThat(
-            agent.getSpec().getTemplate().getSpec().getVolumes().stream()
-                .filter(v -> v.getName().equals("images"))
-                .findFirst()
-                .orElseThrow()
-                .getHostPath()
-                .getPath())
-        .isEqualTo("/data/ckpt");
+    assertThat(imagesHostPath(agent)).isEqualTo("/data/ckpt");
     assertThat(agent.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
         .isEqualTo("ghcr.io/warmstart/node-agent:9.9.9");
     assertThat(find(objects, Deployment.class).getSpec().getReplicas()).isEqualTo(2);
@@ -163,6 +149,15 @@ class ChartTest {
             .isEqualTo(Files.readString(crd));
       }
     }
+  }
+
+  private static String imagesHostPath(DaemonSet agent) {
+    return agent.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getName().equals("images"))
+        .findFirst()
+        .orElseThrow()
+        .getHostPath()
+        .getPath();
   }
 
   private static <T> T find(List<HasMetadata> objects, Class<T> type) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs what scripts/gpu-e2e.sh needs on a GPU machine that has no CRIU, no Java and no internet,
 # into .carry/gpu (git-ignored, carried to the device): the project-local CRIU, our plugin, CRIU's own
-# plugins/cuda built from the same Debian CRIU source (the baseline), and the exec-per-action helper.
+# plugins/cuda built from the same Debian CRIU source (the baseline), the exec-per-action helper, and
+# the node agent with a jlink'd Java runtime (agent.tar.xz).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/.carry/gpu
@@ -31,4 +32,14 @@ if [ ! -f "$out/cuda_plugin.so" ] || [ "$(cat "$out/cuda_plugin.version" 2>/dev/
   rm -rf "$src"
 fi
 tar -C "$repo/.local" -cJf "$out/criu.tar.xz" criu
+
+# The node agent and a Java runtime trimmed to what it uses (the GPU machine has no Java).
+(cd "$repo" && mvn -B -ntp -q -o install -DskipTests -pl api,node-agent 2>/dev/null ||
+  mvn -B -ntp -q install -DskipTests -pl api,node-agent)
+pack=$(mktemp -d)
+jlink --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.xml,java.sql,jdk.unsupported,jdk.crypto.ec,java.security.jgss,jdk.zipfs,java.instrument,jdk.management,java.transaction.xa,java.compiler,jdk.naming.dns,java.scripting,java.rmi \
+  --strip-debug --no-header-files --no-man-pages --output "$pack/jre"
+cp -r "$repo/node-agent/target/quarkus-app" "$pack/"
+tar -C "$pack" -cf - jre quarkus-app | xz -T0 -6 >"$out/agent.tar.xz"
+rm -rf "$pack"
 du -sh "$out"/*

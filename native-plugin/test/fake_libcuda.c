@@ -9,6 +9,8 @@
  *   FAKE_CUDA_LOG    append "fn pid start_ns end_ns result extra" lines here
  *   FAKE_CUDA_FAIL   "op" or "op:pid" (op: init, lock, checkpoint, restore, unlock) to fail
  *   FAKE_CUDA_DELAY_MS  sleep this long in checkpoint and restore (to observe concurrency)
+ *   FAKE_CUDA_DEVICES   how many GPUs (default 1), all named "Fake GPU", but for
+ *   FAKE_CUDA_ODD_DEVICE  the ordinal of one named "Other Fake GPU"
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -244,7 +246,8 @@ int cuDeviceGet(int *dev, int ordinal)
 
 int cuDeviceGetName(char *name, int len, int dev)
 {
-	snprintf(name, len, "Fake GPU %d", dev);
+	const char *odd = getenv("FAKE_CUDA_ODD_DEVICE");
+	snprintf(name, len, odd && atoi(odd) == dev ? "Other Fake GPU" : "Fake GPU");
 	return SUCCESS;
 }
 

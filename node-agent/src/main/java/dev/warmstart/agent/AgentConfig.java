@@ -41,6 +41,25 @@ public interface AgentConfig {
 
   Auth auth();
 
+  Gpu gpu();
+
+  /** How the agent uses the node's GPUs. */
+  interface Gpu {
+    /** Off: CPU-only, even where a driver is installed. */
+    @WithDefault("true")
+    boolean enabled();
+
+    /** Hold a primary CUDA context on each selected GPU while the agent runs. */
+    @WithDefault("true")
+    boolean warmPool();
+
+    /** GPUs for the warm pool, by UUID or ordinal; empty: all. */
+    Optional<List<String>> devices();
+
+    /** libnvidia-ml for memory use and per-process GPUs (default: the loader's). */
+    Optional<Path> nvml();
+  }
+
   /** Who may call the agent's HTTP API. */
   interface Auth {
     /** Off only for local development: every /v1 call then goes through unauthenticated. */

@@ -15,6 +15,7 @@ public enum ErrorReason {
   NoSpace,
   HookFailed,
   IncompatibleGpu,
+  UnsupportedWorkload,
   CriuFailed,
   GpuCheckpointFailed,
   GpuRestoreFailed,

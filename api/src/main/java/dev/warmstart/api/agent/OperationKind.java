@@ -4,5 +4,7 @@ package dev.warmstart.api.agent;
 public enum OperationKind {
   CHECKPOINT,
   RESTORE,
+  /** The GPU half of a prepared restore. */
+  ACTIVATE,
   DELETE_IMAGE
 }

@@ -6,7 +6,24 @@ import java.util.List;
 /**
  * Restore a named image, either as a fresh tree on the host or into a running placeholder container
  * ({@code intoContainerId}), whose GPUs are {@code targetGpuUuids}.
+ *
+ * @param prepareOnly stop after CRIU's part: the tree runs with its CUDA state checkpointed (no GPU
+ *     memory held) until an ACTIVATE operation names this one
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
-    String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {}
+    String imageName,
+    String intoContainerId,
+    List<String> targetGpuUuids,
+    int timeoutSeconds,
+    Boolean prepareOnly) {
+
+  public RestoreRequest(
+      String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {
+    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, null);
+  }
+
+  public boolean prepared() {
+    return Boolean.TRUE.equals(prepareOnly);
+  }
+}

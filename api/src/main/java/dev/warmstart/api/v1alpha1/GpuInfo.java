@@ -11,5 +11,5 @@ public record GpuInfo(
     @JsonPropertyDescription("UUIDs of the GPUs the workload used (GPU-...).") List<String> uuids,
     @JsonPropertyDescription("NVIDIA driver version on the source node, e.g. 580.159.04.")
         String driverVersion,
-    @JsonPropertyDescription("GPU memory the workload held at capture, in bytes.")
-        Long memoryBytes) {}
+    @JsonPropertyDescription("GPU memory the workload held at capture, in bytes.") Long memoryBytes,
+    @JsonPropertyDescription("The workload's CUDA processes.") List<GpuProcess> processes) {}

@@ -19,7 +19,7 @@ final class RemoteOperation {
           out.progress(s.step());
           lastStep = s.step();
         }
-        Thread.sleep(100);
+        Thread.sleep(20);
         s = agent.get(s.id());
       }
       if (s.state() == OperationState.FAILED) {

@@ -1,13 +1,21 @@
 package dev.warmstart.agent.cli;
 
 import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.cuda.CudaDevice;
+import dev.warmstart.agent.gpu.GpuReport;
+import dev.warmstart.agent.gpu.GpuRuntime;
+import dev.warmstart.agent.gpu.GpuSettings;
+import dev.warmstart.agent.gpu.WarmContextPool;
+import dev.warmstart.agent.ops.ActivateCommand;
 import dev.warmstart.agent.ops.AgentComponents;
 import dev.warmstart.agent.ops.CheckpointCommand;
+import dev.warmstart.agent.ops.RestoreCommand;
 import dev.warmstart.agent.ops.RestoreResult;
 import dev.warmstart.agent.store.ImageIntegrityException;
 import dev.warmstart.agent.store.ImageNotFoundException;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.ProcessTarget;
@@ -16,6 +24,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +48,8 @@ import picocli.CommandLine.Parameters;
     subcommands = {
       WarmstartCli.Checkpoint.class,
       WarmstartCli.Restore.class,
+      WarmstartCli.Activate.class,
+      WarmstartCli.Gpus.class,
       WarmstartCli.ListImages.class,
       WarmstartCli.Inspect.class,
       WarmstartCli.Delete.class,
@@ -83,7 +94,18 @@ public final class WarmstartCli {
     String node = env("HOSTNAME", "localhost");
     return AgentComponents.create(
         new AgentComponents.Settings(s, c, p, AgentComponents.DEFAULT_RUNC_ROOTS, node),
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        GpuRuntime.detect(gpuSettings()));
+  }
+
+  /** The CLI holds no warm pool: it lives for one command (the agent holds one). */
+  static GpuSettings gpuSettings() {
+    return new GpuSettings(
+        !"off".equals(env("WARMSTART_GPU", "on")),
+        Optional.ofNullable(System.getenv("WARMSTART_LIBCUDA")),
+        Optional.ofNullable(System.getenv("WARMSTART_NVML")),
+        false,
+        List.of());
   }
 
   Output output() {
@@ -212,6 +234,18 @@ public final class WarmstartCli {
     @Option(names = "--timeout", defaultValue = "600", description = "Seconds before giving up.")
     int timeoutSeconds;
 
+    @Option(
+        names = "--prepare",
+        description =
+            "Stop after CRIU: the process runs with its CUDA state checkpointed, holding no GPU"
+                + " memory, until `warmstart activate`.")
+    boolean prepare;
+
+    @Option(
+        names = "--gpu",
+        description = "Restore onto this GPU (UUID; repeat for several). Default: the same GPUs.")
+    List<String> gpus = new ArrayList<>();
+
     @Override
     int run(AgentComponents c, Output out) throws Exception {
       if (cli.agentSocket().isPresent()) {
@@ -219,22 +253,102 @@ public final class WarmstartCli {
             cli.agentSocket().get(),
             OperationRequest.restore(
                 "cli-" + UUID.randomUUID(),
-                new RestoreRequest(name, container, null, timeoutSeconds)),
+                new RestoreRequest(name, container, gpus, timeoutSeconds, prepare ? true : null)),
             out);
       }
       RestoreResult r =
           c.restores()
               .restore(
-                  name,
-                  Optional.ofNullable(container),
-                  Duration.ofSeconds(timeoutSeconds),
+                  new RestoreCommand(
+                      name,
+                      Optional.ofNullable(container),
+                      gpus,
+                      prepare,
+                      Duration.ofSeconds(timeoutSeconds)),
                   out::progress);
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("name", name);
       result.put("pid", r.pid());
+      result.put("prepared", r.prepared());
       result.put("timings", r.timings());
       out.result(
-          result, "restored '" + name + "' as PID " + r.pid() + "\n" + Output.table(r.timings()));
+          result,
+          (r.prepared() ? "prepared '" : "restored '")
+              + name
+              + "' as PID "
+              + r.pid()
+              + (r.prepared() ? " (GPU state checkpointed: `warmstart activate`)" : "")
+              + "\n"
+              + Output.table(r.timings()));
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "activate",
+      description = "Bring back the GPU state of a prepared restore (driver restore + unlock).")
+  static final class Activate extends Step {
+    @Option(
+        names = "--operation",
+        description = "The agent's prepared RESTORE operation (with --agent-socket).")
+    String operation;
+
+    @Option(names = "--pid", description = "Root PID of a tree prepared by this CLI.")
+    Integer pid;
+
+    @Option(names = "--image", description = "The image it was prepared from (with --pid).")
+    String image;
+
+    @Option(names = "--gpu", description = "Restore onto this GPU (UUID; repeat for several).")
+    List<String> gpus = new ArrayList<>();
+
+    @Option(names = "--timeout", defaultValue = "600", description = "Seconds before giving up.")
+    int timeoutSeconds;
+
+    @Override
+    int run(AgentComponents c, Output out) throws Exception {
+      if (cli.agentSocket().isPresent()) {
+        if (operation == null) {
+          throw new IllegalArgumentException("with --agent-socket, name the --operation");
+        }
+        return RemoteOperation.run(
+            cli.agentSocket().get(),
+            OperationRequest.activate(
+                "cli-" + UUID.randomUUID(), new ActivateRequest(operation, gpus, timeoutSeconds)),
+            out);
+      }
+      if (pid == null || image == null) {
+        throw new IllegalArgumentException("name the prepared tree: --pid and --image");
+      }
+      Map<String, Long> timings =
+          c.restores()
+              .activate(new ActivateCommand(pid, image, gpus, Duration.ofSeconds(timeoutSeconds)));
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("pid", pid);
+      result.put("timings", timings);
+      out.result(result, "activated PID " + pid + "\n" + Output.table(timings));
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "gpus", description = "Show this machine's GPUs as the agent sees them.")
+  static final class Gpus extends Step {
+    @Override
+    int run(AgentComponents c, Output out) {
+      GpuReport report = GpuReport.of(c.gpus(), WarmContextPool.empty());
+      StringBuilder text = new StringBuilder();
+      if (!report.available()) {
+        text.append("no GPU: ").append(report.unavailableReason());
+      } else {
+        text.append("driver ").append(report.driverVersion()).append('\n');
+        for (CudaDevice d : report.devices()) {
+          text.append(
+              String.format(
+                  "%d  %s  %s  %d MiB%n",
+                  d.ordinal(), d.uuid(), d.name(), d.totalMemoryBytes() >> 20));
+        }
+      }
+      out.result(report, text.toString().strip());
       return ExitCodes.OK;
     }
   }

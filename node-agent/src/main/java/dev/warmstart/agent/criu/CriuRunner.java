@@ -102,6 +102,9 @@ public final class CriuRunner {
     // The plugin's restore report goes to the work directory: the image stays as it was.
     pb.environment().put("WARMSTART_CUDA_REPORT_DIR", spec.workDir().toString());
     spec.gpuRemap().ifPresent(r -> pb.environment().put("WARMSTART_GPU_REMAP", r));
+    if (spec.deferGpu()) {
+      pb.environment().put("WARMSTART_CUDA_DEFER", "1");
+    }
     return run(pb, log, timeout, "restore");
   }
 

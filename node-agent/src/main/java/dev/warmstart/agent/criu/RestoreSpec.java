@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param enterPidNamespaceOf run CRIU inside this process's PID namespace, so a dumped PID
  *     namespace is recreated nested inside it
  * @param gpuRemap GPU UUID pairs for the CUDA plugin ("GPU-old=GPU-new,..."), if any
+ * @param deferGpu leave the CUDA state checkpointed (a prepared restore, activated later)
  */
 public record RestoreSpec(
     Path imageDir,
@@ -32,7 +33,8 @@ public record RestoreSpec(
     List<String> externals,
     List<Path> cgroupProcsFiles,
     Optional<Integer> enterPidNamespaceOf,
-    Optional<String> gpuRemap) {
+    Optional<String> gpuRemap,
+    boolean deferGpu) {
 
   /** An fd the launcher opens for CRIU to inherit. */
   public record RedirectedFd(int fd, Path path, boolean write) {}
@@ -49,11 +51,12 @@ public record RestoreSpec(
         List.of(),
         List.of(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 
-  /** The same restore with GPU UUID pairs for the plugin. */
-  public RestoreSpec withGpuRemap(Optional<String> remap) {
+  /** The same restore with GPU UUID pairs for the plugin, and the GPU step done or deferred. */
+  public RestoreSpec withGpu(Optional<String> remap, boolean defer) {
     return new RestoreSpec(
         imageDir,
         workDir,
@@ -65,7 +68,8 @@ public record RestoreSpec(
         externals,
         cgroupProcsFiles,
         enterPidNamespaceOf,
-        remap);
+        remap,
+        defer);
   }
 
   public Map<Integer, RedirectedFd> fdsByNumber() {

@@ -2,6 +2,9 @@ package dev.warmstart.agent.ops;
 
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.CriuSettings;
+import dev.warmstart.agent.gpu.GpuProbe;
+import dev.warmstart.agent.gpu.GpuRuntime;
+import dev.warmstart.agent.gpu.MpsDetector;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.store.ImageStore;
@@ -14,7 +17,11 @@ import java.util.Optional;
 
 /** The agent's core services, wired the same way for the HTTP agent and the local CLI. */
 public record AgentComponents(
-    ImageStore store, CriuRunner criu, CheckpointService checkpoints, RestoreService restores) {
+    ImageStore store,
+    CriuRunner criu,
+    GpuRuntime gpus,
+    CheckpointService checkpoints,
+    RestoreService restores) {
 
   /**
    * @param storeRoot image store directory (0700)
@@ -41,6 +48,11 @@ public record AgentComponents(
   }
 
   public static AgentComponents create(Settings s, Clock clock) throws IOException {
+    return create(s, clock, GpuRuntime.none("no GPU support requested"));
+  }
+
+  public static AgentComponents create(Settings s, Clock clock, GpuRuntime gpus)
+      throws IOException {
     ImageStore store = new ImageStore(s.storeRoot());
     CriuRunner criu =
         new CriuRunner(new CriuSettings(s.criuBinary(), s.pluginDir(), s.criuEnvironment()));
@@ -49,8 +61,16 @@ public record AgentComponents(
     return new AgentComponents(
         store,
         criu,
-        new CheckpointService(criu, store, procfs, containers, clock, s.nodeName()),
-        new RestoreService(criu, store, procfs, containers, store.root().resolve(".work")));
+        gpus,
+        new CheckpointService(
+            criu,
+            store,
+            procfs,
+            containers,
+            clock,
+            s.nodeName(),
+            new GpuProbe(gpus, new MpsDetector())),
+        new RestoreService(criu, store, procfs, containers, store.root().resolve(".work"), gpus));
   }
 
   public static final List<Path> DEFAULT_RUNC_ROOTS =

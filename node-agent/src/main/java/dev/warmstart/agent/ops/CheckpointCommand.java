@@ -1,13 +1,29 @@
 package dev.warmstart.agent.ops;
 
 import dev.warmstart.api.agent.ProcessTarget;
+import dev.warmstart.api.v1alpha1.HttpHook;
 import java.time.Duration;
 import java.util.Map;
 
-/** A checkpoint to take now. */
+/**
+ * A checkpoint to take now.
+ *
+ * @param preCheckpointHook called on the workload before anything is frozen; null for none
+ */
 public record CheckpointCommand(
     ProcessTarget target,
     String imageName,
     boolean leaveRunning,
     Duration timeout,
-    Map<String, String> labels) {}
+    Map<String, String> labels,
+    HttpHook preCheckpointHook) {
+
+  public CheckpointCommand(
+      ProcessTarget target,
+      String imageName,
+      boolean leaveRunning,
+      Duration timeout,
+      Map<String, String> labels) {
+    this(target, imageName, leaveRunning, timeout, labels, null);
+  }
+}

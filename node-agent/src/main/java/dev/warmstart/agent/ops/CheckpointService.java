@@ -3,6 +3,7 @@ package dev.warmstart.agent.ops;
 import dev.warmstart.agent.criu.CriuFailure;
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.DumpSpec;
+import dev.warmstart.agent.gpu.GpuProbe;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
@@ -10,6 +11,7 @@ import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.v1alpha1.GpuInfo;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,6 +31,8 @@ public final class CheckpointService {
   private final TreeResumer resumer;
   private final Clock clock;
   private final String nodeName;
+  private final GpuProbe gpuProbe;
+  private final WorkloadHook hooks = new WorkloadHook();
 
   public CheckpointService(
       CriuRunner criu,
@@ -36,7 +40,8 @@ public final class CheckpointService {
       Procfs procfs,
       ContainerLocator containers,
       Clock clock,
-      String nodeName) {
+      String nodeName,
+      GpuProbe gpuProbe) {
     this.criu = criu;
     this.store = store;
     this.procfs = procfs;
@@ -45,6 +50,7 @@ public final class CheckpointService {
     this.resumer = new TreeResumer(procfs);
     this.clock = clock;
     this.nodeName = nodeName;
+    this.gpuProbe = gpuProbe;
   }
 
   public StoredImage checkpoint(CheckpointCommand cmd, Progress progress) throws CriuFailure {
@@ -53,6 +59,14 @@ public final class CheckpointService {
     progress.step("inspect");
     ImageStore.requireValidName(cmd.imageName());
     int pid = resolvePid(cmd);
+    timings.record("resolve", t);
+    if (cmd.preCheckpointHook() != null) {
+      t = System.nanoTime();
+      progress.step("preCheckpointHook");
+      hooks.call(pid, cmd.preCheckpointHook(), "pre-checkpoint");
+      timings.record("preCheckpointHook", t);
+    }
+    t = System.nanoTime();
     TreeInspector.Layout layout;
     String criuVersion;
     try {
@@ -62,6 +76,7 @@ public final class CheckpointService {
       throw new CriuFailure(
           ErrorReason.ProcessNotFound, "process " + pid + " vanished: " + e.getMessage(), e);
     }
+    GpuInfo gpu = gpuProbe.inspect(layout.source().processes()).orElse(null);
     timings.record("inspect", t);
 
     java.nio.file.Path staging;
@@ -101,7 +116,7 @@ public final class CheckpointService {
                       draft.sizeBytes(),
                       partial,
                       cmd.labels() == null ? Map.of() : Map.copyOf(cmd.labels()),
-                      null));
+                      gpu));
       timings.record("store", t);
       return image;
     } catch (CriuFailure | IOException | RuntimeException e) {

@@ -114,7 +114,8 @@ final class ContainerRestorePlan {
         externals,
         procsFiles,
         nested ? Optional.of(b) : Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 
   private static boolean isPipe(String target) {

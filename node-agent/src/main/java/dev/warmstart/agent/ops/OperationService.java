@@ -5,6 +5,7 @@ import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ImageSummary;
@@ -129,11 +130,33 @@ public final class OperationService {
               agent
                   .restores()
                   .restore(
-                      r.imageName(),
-                      Optional.ofNullable(r.intoContainerId()),
-                      Duration.ofSeconds(r.timeoutSeconds()),
+                      new RestoreCommand(
+                          r.imageName(),
+                          Optional.ofNullable(r.intoContainerId()),
+                          r.targetGpuUuids() == null ? List.of() : r.targetGpuUuids(),
+                          r.prepared(),
+                          Duration.ofSeconds(r.timeoutSeconds())),
                       progress);
           update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));
+        }
+        case ACTIVATE -> {
+          OperationStatus prepared = preparedRestore(id, req.activate());
+          RestoreRequest origin = byId.get(prepared.id()).request().restore();
+          ActivateRequest a = req.activate();
+          List<String> gpus =
+              a.targetGpuUuids() != null && !a.targetGpuUuids().isEmpty()
+                  ? a.targetGpuUuids()
+                  : origin.targetGpuUuids() == null ? List.of() : origin.targetGpuUuids();
+          Map<String, Long> timings =
+              agent
+                  .restores()
+                  .activate(
+                      new ActivateCommand(
+                          prepared.restoredPid(),
+                          origin.imageName(),
+                          gpus,
+                          Duration.ofSeconds(a.timeoutSeconds())));
+          update(id, s -> done(s, timings, prepared.image(), prepared.restoredPid()));
         }
         case DELETE_IMAGE -> {
           agent.store().delete(req.deleteImageName());
@@ -151,6 +174,41 @@ public final class OperationService {
     }
   }
 
+  /**
+   * The prepared restore an activation names, if it can be activated: a RESTORE that ran with
+   * prepareOnly, succeeded, and no other activation has claimed.
+   */
+  private OperationStatus preparedRestore(String activationId, ActivateRequest a)
+      throws CriuFailure {
+    OperationJournal.Entry e = byId.get(a.restoreOperationId());
+    if (e == null
+        || e.request().kind() != OperationKind.RESTORE
+        || !e.request().restore().prepared()) {
+      throw new CriuFailure(
+          ErrorReason.InvalidRequest,
+          "operation " + a.restoreOperationId() + " is not a prepared restore on this agent");
+    }
+    if (e.status().state() != OperationState.SUCCEEDED || e.status().restoredPid() == null) {
+      throw new CriuFailure(
+          ErrorReason.InvalidRequest,
+          "prepared restore " + a.restoreOperationId() + " is " + e.status().state());
+    }
+    for (OperationJournal.Entry other : byId.values()) {
+      if (!other.status().id().equals(activationId)
+          && other.request().kind() == OperationKind.ACTIVATE
+          && other.request().activate().restoreOperationId().equals(a.restoreOperationId())
+          && other.status().state() != OperationState.FAILED) {
+        throw new CriuFailure(
+            ErrorReason.InvalidRequest,
+            "prepared restore "
+                + a.restoreOperationId()
+                + " was already activated by operation "
+                + other.status().id());
+      }
+    }
+    return e.status();
+  }
+
   private CheckpointCommand toCommand(String id, CheckpointRequest c) {
     Map<String, String> labels = new HashMap<>(c.labels() == null ? Map.of() : c.labels());
     labels.put("warmstart.dev/operation-id", id);
@@ -159,7 +217,8 @@ public final class OperationService {
         c.imageName(),
         c.leaveRunning(),
         Duration.ofSeconds(c.timeoutSeconds()),
-        labels);
+        labels,
+        c.preCheckpointHook());
   }
 
   private ImageSummary summary(StoredImage image) {
@@ -237,7 +296,7 @@ public final class OperationService {
   private static void validate(OperationRequest r) {
     if (r == null || r.kind() == null) {
       throw new IllegalArgumentException(
-          "request needs a kind: CHECKPOINT, RESTORE or DELETE_IMAGE");
+          "request needs a kind: CHECKPOINT, RESTORE, ACTIVATE or DELETE_IMAGE");
     }
     if (r.idempotencyKey() == null
         || r.idempotencyKey().isBlank()
@@ -264,6 +323,12 @@ public final class OperationService {
         ImageStore.requireValidName(r.restore().imageName());
         requireTimeout(r.restore().timeoutSeconds());
       }
+      case ACTIVATE -> {
+        if (r.activate() == null || r.activate().restoreOperationId() == null) {
+          throw new IllegalArgumentException("an ACTIVATE needs activate.restoreOperationId");
+        }
+        requireTimeout(r.activate().timeoutSeconds());
+      }
       case DELETE_IMAGE -> ImageStore.requireValidName(r.deleteImageName());
     }
   }
@@ -279,6 +344,7 @@ public final class OperationService {
     return switch (r.kind()) {
       case CHECKPOINT -> r.checkpoint().imageName();
       case RESTORE -> r.restore().imageName();
+      case ACTIVATE -> "activate:" + r.activate().restoreOperationId();
       case DELETE_IMAGE -> r.deleteImageName();
     };
   }

@@ -3,12 +3,17 @@ package dev.warmstart.agent.ops;
 import dev.warmstart.agent.criu.CriuFailure;
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.RestoreSpec;
+import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
+import dev.warmstart.agent.gpu.GpuActivator;
+import dev.warmstart.agent.gpu.GpuCompatibility;
+import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.store.ImageIntegrityException;
 import dev.warmstart.agent.store.ImageNotFoundException;
 import dev.warmstart.agent.store.ImageStore;
+import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
@@ -17,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,42 +35,43 @@ public final class RestoreService {
   private final Procfs procfs;
   private final ContainerLocator containers;
   private final Path workRoot;
+  private final GpuCompatibility compatibility;
+  private final GpuActivator activator;
 
   public RestoreService(
       CriuRunner criu,
       ImageStore store,
       Procfs procfs,
       ContainerLocator containers,
-      Path workRoot) {
+      Path workRoot,
+      GpuRuntime gpus) {
     this.criu = criu;
     this.store = store;
     this.procfs = procfs;
     this.containers = containers;
     this.workRoot = workRoot;
+    this.compatibility = new GpuCompatibility(gpus);
+    this.activator = new GpuActivator(gpus);
   }
 
+  /** A full restore (CRIU and GPU) of {@code imageName}, on the host or into a container. */
   public RestoreResult restore(
       String imageName, Optional<String> intoContainer, Duration timeout, Progress progress)
       throws CriuFailure {
-    return restore(imageName, intoContainer, Optional.empty(), timeout, progress);
+    return restore(RestoreCommand.full(imageName, intoContainer, timeout), progress);
   }
 
-  /**
-   * @param gpuRemap GPU UUID pairs for the plugin ("GPU-old=GPU-new,..."), for a target GPU other
-   *     than the checkpoint's
-   */
-  public RestoreResult restore(
-      String imageName,
-      Optional<String> intoContainer,
-      Optional<String> gpuRemap,
-      Duration timeout,
-      Progress progress)
-      throws CriuFailure {
+  public RestoreResult restore(RestoreCommand cmd, Progress progress) throws CriuFailure {
     Timings timings = new Timings();
     long t = System.nanoTime();
     progress.step("verify");
-    StoredImage image = verified(imageName);
+    StoredImage image = verified(cmd.imageName());
     timings.record("verify", t);
+
+    t = System.nanoTime();
+    progress.step("gpuCheck");
+    List<GpuPair> remap = compatibility.check(image.manifest().gpu(), cmd.targetGpus());
+    timings.record("gpuCheck", t);
 
     Path work;
     try {
@@ -81,14 +88,14 @@ public final class RestoreService {
     t = System.nanoTime();
     progress.step("plan");
     RestoreSpec spec =
-        intoContainer.isPresent()
-            ? containerSpec(image, intoContainer.get(), work)
+        cmd.intoContainer().isPresent()
+            ? containerSpec(image, cmd.intoContainer().get(), work)
             : hostSpec(image, work);
     timings.record("plan", t);
 
     t = System.nanoTime();
-    progress.step("restore");
-    criu.restore(spec.withGpuRemap(gpuRemap), timeout);
+    progress.step(cmd.prepareOnly() ? "prepare" : "restore");
+    criu.restore(spec.withGpu(remapSpec(remap), cmd.prepareOnly()), cmd.timeout());
     timings.record("criuRestore", t);
     try {
       Files.deleteIfExists(image.dir().resolve("stats-restore"));
@@ -104,12 +111,60 @@ public final class RestoreService {
             ErrorReason.GpuRestoreFailed,
             "the process tree was restored but its GPU state was not: " + cuda.get().errors());
       }
-      cuda.ifPresent(r -> timings.putAll(r.timings("gpuRestore", "gpuUnlock")));
-      return new RestoreResult(pid, image, timings.withTotal());
+      if (cmd.prepareOnly()) {
+        cuda.ifPresent(r -> timings.put("cudaInit", Math.round(r.cuInitMs())));
+      } else {
+        cuda.ifPresent(r -> timings.putAll(r.timings("gpuRestore", "gpuUnlock")));
+      }
+      return new RestoreResult(pid, image, timings.withTotal(), cmd.prepareOnly());
     } catch (IOException | NumberFormatException e) {
       throw new CriuFailure(
           ErrorReason.CriuFailed, "criu restore wrote no pid file: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The second step of a prepared restore: the driver copies the tree's GPU memory back (onto the
+   * chosen GPUs) and unlocks it. A tree whose GPU state cannot come back is killed, as in a full
+   * restore: left alone it would hang at its next CUDA call.
+   */
+  public Map<String, Long> activate(ActivateCommand cmd) throws CriuFailure {
+    Timings timings = new Timings();
+    long t = System.nanoTime();
+    if (!procfs.exists(cmd.rootPid())) {
+      throw new CriuFailure(
+          ErrorReason.ProcessNotFound,
+          "prepared process " + cmd.rootPid() + " is gone: restore the image again");
+    }
+    Manifest manifest;
+    try {
+      manifest = store.manifest(cmd.imageName());
+    } catch (ImageNotFoundException e) {
+      throw new CriuFailure(ErrorReason.ImageNotFound, e.getMessage(), e);
+    } catch (IOException e) {
+      throw new CriuFailure(ErrorReason.Internal, "reading the manifest: " + e.getMessage(), e);
+    }
+    List<GpuPair> remap = compatibility.check(manifest.gpu(), cmd.targetGpus());
+    timings.record("gpuCheck", t);
+    try {
+      timings.putAll(
+          activator.activate(procfs.tree(cmd.rootPid()), remap, cmd.timeout()).timings());
+    } catch (CriuFailure e) {
+      if (e.reason() == ErrorReason.GpuRestoreFailed) {
+        killTree(cmd.rootPid());
+      }
+      throw e;
+    }
+    return timings.withTotal();
+  }
+
+  private static Optional<String> remapSpec(List<GpuPair> pairs) {
+    return pairs.isEmpty()
+        ? Optional.empty()
+        : Optional.of(
+            pairs.stream()
+                .map(p -> p.from() + "=" + p.to())
+                .collect(java.util.stream.Collectors.joining(",")));
   }
 
   /**

@@ -12,6 +12,10 @@ final class Timings {
     millis.put(step, (System.nanoTime() - startNanos) / 1_000_000);
   }
 
+  void put(String step, long ms) {
+    millis.put(step, ms);
+  }
+
   void putAll(Map<String, Long> more) {
     millis.putAll(more);
   }

@@ -76,11 +76,13 @@ public final class ImageStore {
     requireValidName(name);
     List<Manifest.FileEntry> files = new ArrayList<>();
     long total = 0;
-    for (Path f : listFiles(staging)) {
+    List<Path> staged = listFiles(staging);
+    for (Path f : staged) {
       Files.setPosixFilePermissions(f, FILE_MODE);
-      long size = Files.size(f);
-      files.add(new Manifest.FileEntry(staging.relativize(f).toString(), size, Sha256.of(f)));
-      total += size;
+    }
+    files.addAll(ImageDigests.of(staging, staged));
+    for (Manifest.FileEntry f : files) {
+      total += f.size();
     }
     Manifest draft =
         new Manifest(
@@ -149,11 +151,8 @@ public final class ImageStore {
                 + entry.size()
                 + " (truncated or modified)");
       }
-      if (!Sha256.of(f).equals(entry.sha256())) {
-        throw new ImageIntegrityException(
-            "image '" + name + "': file " + entry.path() + " does not match its sha256 (modified)");
-      }
     }
+    ImageDigests.verify(name, dir, manifest.files());
     for (Path f : listFiles(dir)) {
       String rel = dir.relativize(f).toString();
       // CRIU writes stats-restore into the image directory on every restore.
@@ -165,6 +164,19 @@ public final class ImageStore {
       }
     }
     return new StoredImage(name, dir, manifest, "sha256:" + Sha256.of(bytes));
+  }
+
+  /**
+   * An image's manifest alone, not checked against the files: for decisions that do not read the
+   * image's data (activating a prepared restore).
+   */
+  public Manifest manifest(String name) throws ImageNotFoundException, IOException {
+    requireValidName(name);
+    Path manifestFile = root.resolve(name).resolve(Manifest.FILE_NAME);
+    if (!Files.isRegularFile(manifestFile)) {
+      throw new ImageNotFoundException(name);
+    }
+    return json.readValue(manifestFile.toFile(), Manifest.class);
   }
 
   /** Manifests of all committed images, by name; unreadable ones are skipped. */

@@ -26,8 +26,22 @@ public record Manifest(
   public static final int FORMAT_VERSION = 1;
   public static final String FILE_NAME = "manifest.json";
 
-  /** One image file, by path relative to the image directory. */
-  public record FileEntry(String path, long size, String sha256) {}
+  /**
+   * One image file, by path relative to the image directory.
+   *
+   * @param sha256 of the whole file
+   * @param chunkSha256 sha256 of each {@link #CHUNK_BYTES} piece of a file larger than one piece,
+   *     so a restore verifies a large page file on all cores instead of one
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record FileEntry(String path, long size, String sha256, List<String> chunkSha256) {
+    public FileEntry(String path, long size, String sha256) {
+      this(path, size, sha256, null);
+    }
+  }
+
+  /** Piece size for {@link FileEntry#chunkSha256}. */
+  public static final long CHUNK_BYTES = 128L << 20;
 
   /**
    * The checkpointed tree.

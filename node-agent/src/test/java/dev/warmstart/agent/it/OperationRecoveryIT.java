@@ -86,6 +86,9 @@ class OperationRecoveryIT {
   void interruptedCheckpointIsFailedNotRepeatedAndTheWorkloadResumed() throws Exception {
     // The agent died mid-dump with the workload stopped.
     new ProcessBuilder("kill", "-STOP", Long.toString(workload.pid())).start().waitFor();
+    for (int i = 0; i < 100 && new Procfs().state((int) workload.pid()) != 'T'; i++) {
+      Thread.sleep(20); // SIGSTOP takes effect asynchronously
+    }
     assertThat(new Procfs().state((int) workload.pid())).isEqualTo('T');
     journal.write(
         new OperationJournal.Entry(

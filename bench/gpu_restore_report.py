@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Turns bench/gpu-restore.sh's CSV into a markdown table and a bar chart (PNG).
+
+Usage: gpu_restore_report.py CSV OUT_DIR MACHINE_LINE
+"""
+import csv
+import os
+import sys
+
+LABELS = {
+    "baseline": "CRIU plugins/cuda + exec helper",
+    "agent-cold": "agent, our plugin, no warm pool",
+    "agent-warm": "agent, our plugin, warm pool",
+    "prepare": "prepare (CRIU only, GPU state left checkpointed)",
+    "activate": "activate a prepared process",
+}
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def main():
+    path, out, machine = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
+    rows = list(csv.DictReader(open(path)))
+    lines = [
+        f"GPU restore benchmark on {machine}. Times in ms; 'first answer' is request → first correct answer"
+        " (prepare: request → prepared).",
+        "",
+        "| GiB | variant | identical output | checkpoint | first answer | verify | CRIU restore | cuInit in plugin"
+        " | GPU restore | GPU unlock | prepare | image MiB | GPU MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        cells = [r["gib"], LABELS.get(r["variant"], r["variant"]), r["ok"]] + [
+            "" if r[k] in ("", "-1") else r[k]
+            for k in ("checkpoint_ms", "restore_to_first_answer_ms", "verify_ms", "criu_restore_ms",
+                      "cuda_init_ms", "gpu_restore_ms", "gpu_unlock_ms", "prepare_ms", "image_mib", "gpu_mib")
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    open(os.path.join(out, "gpu-restore.md"), "w").write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no plot", file=sys.stderr)
+        return
+    variants = [v for v in ("baseline", "agent-cold", "agent-warm", "activate") if any(r["variant"] == v for r in rows)]
+    sizes = sorted({r["gib"] for r in rows}, key=float)
+    fig, ax = plt.subplots(figsize=(9, 5))
+    width = 0.8 / max(1, len(variants))
+    for i, v in enumerate(variants):
+        ys = []
+        for s in sizes:
+            m = [num(r["restore_to_first_answer_ms"]) for r in rows if r["variant"] == v and r["gib"] == s]
+            ys.append((m[0] or 0) / 1000 if m and m[0] and m[0] > 0 else 0)
+        xs = [j + i * width for j in range(len(sizes))]
+        bars = ax.bar(xs, ys, width, label=LABELS[v])
+        ax.bar_label(bars, fmt="%.1f", fontsize=8)
+    ax.set_xticks([j + width * (len(variants) - 1) / 2 for j in range(len(sizes))])
+    ax.set_xticklabels([f"{s} GiB weights" for s in sizes])
+    ax.set_ylabel("restore request → first correct answer (s)")
+    ax.set_title(f"GPU restore, {machine}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "gpu-restore.png"), dpi=120)
+
+
+if __name__ == "__main__":
+    main()

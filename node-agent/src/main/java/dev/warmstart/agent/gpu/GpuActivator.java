@@ -1,0 +1,113 @@
+package dev.warmstart.agent.gpu;
+
+import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.cuda.CudaDriver;
+import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
+import dev.warmstart.agent.cuda.CudaException;
+import dev.warmstart.agent.cuda.CudaProcessState;
+import dev.warmstart.api.agent.ErrorReason;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The second step of a two-step restore: brings back the GPU state of a restored tree whose CUDA
+ * processes are still checkpointed (driver restore, then unlock), every process in parallel.
+ */
+public final class GpuActivator {
+  private final GpuRuntime gpus;
+
+  public GpuActivator(GpuRuntime gpus) {
+    this.gpus = gpus;
+  }
+
+  /** What an activation did: the CUDA processes and step times in ms (slowest process). */
+  public record Activation(List<Integer> pids, Map<String, Long> timings) {}
+
+  private record Done(long restoreMs, long unlockMs) {}
+
+  public Activation activate(List<Integer> tree, List<GpuPair> remap, Duration timeout)
+      throws CriuFailure {
+    CudaDriver cuda =
+        gpus.cuda()
+            .orElseThrow(
+                () ->
+                    new CriuFailure(
+                        ErrorReason.IncompatibleGpu,
+                        "cannot activate: no CUDA driver here (" + gpus.unavailableReason() + ")"));
+    long t0 = System.nanoTime();
+    List<Integer> pids = new ArrayList<>();
+    for (int pid : tree) {
+      try {
+        if (cuda.processState(pid).filter(s -> s == CudaProcessState.CHECKPOINTED).isPresent()) {
+          pids.add(pid);
+        }
+      } catch (CudaException e) {
+        throw new CriuFailure(
+            ErrorReason.GpuRestoreFailed, "cannot read the CUDA state of " + pid + ": " + e, e);
+      }
+    }
+    if (pids.isEmpty()) {
+      throw new CriuFailure(
+          ErrorReason.InvalidRequest,
+          "no process of tree " + tree + " has checkpointed CUDA state: nothing to activate");
+    }
+    long scanMs = (System.nanoTime() - t0) / 1_000_000;
+    ExecutorService pool = Executors.newFixedThreadPool(pids.size());
+    try {
+      List<Future<Done>> running = new ArrayList<>();
+      for (int pid : pids) {
+        running.add(pool.submit(() -> restoreAndUnlock(cuda, pid, remap)));
+      }
+      long deadline = System.nanoTime() + timeout.toNanos();
+      long restoreMs = 0;
+      long unlockMs = 0;
+      List<String> errors = new ArrayList<>();
+      for (int i = 0; i < running.size(); i++) {
+        try {
+          Done d =
+              running.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          restoreMs = Math.max(restoreMs, d.restoreMs());
+          unlockMs = Math.max(unlockMs, d.unlockMs());
+        } catch (ExecutionException e) {
+          errors.add("process " + pids.get(i) + ": " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+          throw new CriuFailure(
+              ErrorReason.Timeout,
+              "the driver did not restore process " + pids.get(i) + " within " + timeout);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CriuFailure(ErrorReason.Interrupted, "activation interrupted", e);
+        }
+      }
+      if (!errors.isEmpty()) {
+        throw new CriuFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
+      }
+      Map<String, Long> timings = new LinkedHashMap<>();
+      timings.put("cudaScan", scanMs);
+      timings.put("gpuRestore", restoreMs);
+      timings.put("gpuUnlock", unlockMs);
+      timings.put("activate", (System.nanoTime() - t0) / 1_000_000);
+      return new Activation(List.copyOf(pids), timings);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Done restoreAndUnlock(CudaDriver cuda, int pid, List<GpuPair> remap)
+      throws CudaException {
+    long t = System.nanoTime();
+    cuda.restore(pid, remap);
+    long restored = System.nanoTime();
+    cuda.unlock(pid);
+    return new Done((restored - t) / 1_000_000, (System.nanoTime() - restored) / 1_000_000);
+  }
+}

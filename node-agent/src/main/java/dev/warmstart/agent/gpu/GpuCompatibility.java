@@ -1,0 +1,175 @@
+package dev.warmstart.agent.gpu;
+
+import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.cuda.CudaDevice;
+import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
+import dev.warmstart.agent.cuda.CudaException;
+import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.v1alpha1.GpuInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * Decides, before anything is touched, whether an image's GPU state can come back on this node's
+ * GPUs: same model, a driver no older than the one that took it, enough free memory. Picks the
+ * target GPUs (those asked for, else the same UUIDs, else GPUs of the same model in order) and
+ * returns the UUID pairs the driver needs to remap onto them.
+ */
+public final class GpuCompatibility {
+  private final GpuRuntime gpus;
+
+  public GpuCompatibility(GpuRuntime gpus) {
+    this.gpus = gpus;
+  }
+
+  /**
+   * @param image the image's GPU record (null: no CUDA state, nothing to check)
+   * @param requested target GPU UUIDs (a placeholder pod's), or empty to choose here
+   * @return remap pairs; empty when the targets are the source GPUs
+   */
+  public List<GpuPair> check(GpuInfo image, List<String> requested) throws CriuFailure {
+    if (image == null || image.processes() == null || image.processes().isEmpty()) {
+      return List.of();
+    }
+    if (!gpus.available()) {
+      throw refuse(
+          "the image holds CUDA state but this node has no usable GPU: "
+              + gpus.unavailableReason());
+    }
+    List<String> sources = image.uuids() == null ? List.of() : image.uuids();
+    List<CudaDevice> targets = targets(sources, requested == null ? List.of() : requested, image);
+    if (image.driverVersion() != null
+        && gpus.driverVersion() != null
+        && compareVersions(gpus.driverVersion(), image.driverVersion()) < 0) {
+      throw refuse(
+          "this node's driver "
+              + gpus.driverVersion()
+              + " is older than the checkpoint's "
+              + image.driverVersion());
+    }
+    checkMemory(image, sources, targets);
+    List<GpuPair> pairs = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      if (!sources.get(i).equals(targets.get(i).uuid())) {
+        pairs.add(new GpuPair(sources.get(i), targets.get(i).uuid()));
+      }
+    }
+    return pairs;
+  }
+
+  private List<CudaDevice> targets(List<String> sources, List<String> requested, GpuInfo image)
+      throws CriuFailure {
+    List<CudaDevice> out = new ArrayList<>();
+    if (!requested.isEmpty()) {
+      if (requested.size() < sources.size()) {
+        throw refuse(
+            "the checkpoint used "
+                + sources.size()
+                + " GPU(s) but the restore target has "
+                + requested.size());
+      }
+      for (String uuid : requested.subList(0, sources.size())) {
+        out.add(
+            gpus.device(uuid).orElseThrow(() -> refuse("GPU " + uuid + " is not on this node")));
+      }
+    } else if (sources.stream().allMatch(u -> gpus.device(u).isPresent())) {
+      for (String uuid : sources) {
+        out.add(gpus.device(uuid).orElseThrow());
+      }
+    } else {
+      List<CudaDevice> sameModel =
+          gpus.devices().stream().filter(d -> Objects.equals(d.name(), image.model())).toList();
+      if (sameModel.size() < sources.size()) {
+        throw refuse(
+            "the checkpoint needs "
+                + sources.size()
+                + " "
+                + image.model()
+                + " GPU(s); this node has "
+                + describe(gpus.devices()));
+      }
+      out.addAll(sameModel.subList(0, sources.size()));
+    }
+    for (CudaDevice d : out) {
+      if (image.model() != null && !image.model().equals(d.name())) {
+        throw refuse(
+            "the checkpoint was taken on "
+                + image.model()
+                + " but GPU "
+                + d.uuid()
+                + " is "
+                + d.name());
+      }
+    }
+    return out;
+  }
+
+  private void checkMemory(GpuInfo image, List<String> sources, List<CudaDevice> targets)
+      throws CriuFailure {
+    if (gpus.nvml().isEmpty() || image.processes() == null) {
+      return; // not measurable here: the driver's own restore reports an out-of-memory
+    }
+    for (int i = 0; i < sources.size(); i++) {
+      String source = sources.get(i);
+      long need =
+          image.processes().stream()
+              .filter(p -> p.uuids() != null && p.uuids().contains(source))
+              .mapToLong(p -> p.memoryBytes() == null ? 0 : p.memoryBytes() / p.uuids().size())
+              .sum();
+      try {
+        long free = gpus.nvml().get().memory(targets.get(i).uuid()).free();
+        if (free < need) {
+          throw refuse(
+              "GPU "
+                  + targets.get(i).uuid()
+                  + " has "
+                  + mib(free)
+                  + " free; the checkpoint needs "
+                  + mib(need));
+        }
+      } catch (CudaException e) {
+        throw refuse("cannot read free memory of GPU " + targets.get(i).uuid() + ": " + e);
+      }
+    }
+  }
+
+  /** Compares dotted numeric versions ("580.159.04"). */
+  static int compareVersions(String a, String b) {
+    String[] x = a.split("\\.");
+    String[] y = b.split("\\.");
+    for (int i = 0; i < Math.max(x.length, y.length); i++) {
+      int c = Long.compare(part(x, i), part(y, i));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return 0;
+  }
+
+  private static long part(String[] parts, int i) {
+    if (i >= parts.length) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(parts[i].replaceAll("\\D.*", ""));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static String describe(List<CudaDevice> devices) {
+    return devices.isEmpty()
+        ? "none"
+        : devices.stream().map(CudaDevice::name).collect(Collectors.joining(", "));
+  }
+
+  private static String mib(long bytes) {
+    return (bytes >> 20) + " MiB";
+  }
+
+  private static CriuFailure refuse(String message) {
+    return new CriuFailure(ErrorReason.IncompatibleGpu, message);
+  }
+}

@@ -1,0 +1,122 @@
+package dev.warmstart.agent.gpu;
+
+import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.cuda.CudaDevice;
+import dev.warmstart.agent.cuda.CudaException;
+import dev.warmstart.agent.cuda.CudaProcessState;
+import dev.warmstart.agent.cuda.Nvml;
+import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.v1alpha1.GpuInfo;
+import dev.warmstart.api.v1alpha1.GpuProcess;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Looks at a tree's GPU use before it is captured: which processes are CUDA processes and in which
+ * state, on which GPUs and with how much memory. Refuses what the driver cannot checkpoint, before
+ * anything is frozen.
+ */
+public final class GpuProbe {
+  private final GpuRuntime gpus;
+  private final MpsDetector mps;
+
+  public GpuProbe(GpuRuntime gpus, MpsDetector mps) {
+    this.gpus = gpus;
+    this.mps = mps;
+  }
+
+  /** What the manifest records of the tree's GPUs; empty for a tree with no CUDA process. */
+  public Optional<GpuInfo> inspect(List<Integer> tree) throws CriuFailure {
+    if (gpus.cuda().isEmpty()) {
+      return Optional.empty();
+    }
+    List<GpuProcess> processes = new ArrayList<>();
+    Set<String> uuids = new LinkedHashSet<>();
+    long memory = 0;
+    boolean memoryKnown = gpus.nvml().isPresent();
+    for (int pid : tree) {
+      Optional<CudaProcessState> state = stateOf(pid);
+      if (state.isEmpty()) {
+        continue;
+      }
+      Optional<String> pipe = mps.mpsControlPipe(pid);
+      if (pipe.isPresent()) {
+        throw new CriuFailure(
+            ErrorReason.UnsupportedWorkload,
+            "process "
+                + pid
+                + " is an MPS client (control pipe "
+                + pipe.get()
+                + "): the CUDA driver cannot checkpoint MPS clients; run the workload without MPS");
+      }
+      if (state.get() != CudaProcessState.RUNNING) {
+        throw new CriuFailure(
+            ErrorReason.UnsupportedWorkload,
+            "process "
+                + pid
+                + " is in CUDA state "
+                + state.get()
+                + ", not RUNNING: another checkpoint tool holds it, or it failed one");
+      }
+      List<String> on = new ArrayList<>();
+      long bytes = 0;
+      for (CudaDevice d : gpus.devices()) {
+        Optional<Long> used = memoryOn(d.uuid(), pid);
+        if (used.isPresent()) {
+          on.add(d.uuid());
+          bytes += Math.max(0, used.get());
+        }
+      }
+      uuids.addAll(on);
+      memory += bytes;
+      processes.add(new GpuProcess(pid, state.get().name(), memoryKnown ? bytes : null, on));
+    }
+    if (processes.isEmpty()) {
+      return Optional.empty();
+    }
+    String model =
+        uuids.stream()
+            .findFirst()
+            .flatMap(gpus::device)
+            .or(() -> gpus.devices().stream().findFirst())
+            .map(CudaDevice::name)
+            .orElse(null);
+    return Optional.of(
+        new GpuInfo(
+            model,
+            List.copyOf(uuids),
+            gpus.driverVersion(),
+            memoryKnown ? memory : null,
+            processes));
+  }
+
+  private Optional<CudaProcessState> stateOf(int pid) throws CriuFailure {
+    try {
+      return gpus.cuda().orElseThrow().processState(pid);
+    } catch (CudaException e) {
+      throw new CriuFailure(
+          ErrorReason.GpuCheckpointFailed,
+          "cannot read the CUDA state of process " + pid + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** Bytes the process holds on the GPU; empty when it holds nothing there (or NVML is away). */
+  private Optional<Long> memoryOn(String uuid, int pid) {
+    if (gpus.nvml().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      Nvml nvml = gpus.nvml().get();
+      return nvml.computeProcesses(uuid).stream()
+          .filter(p -> p.pid() == pid)
+          .map(Nvml.GpuProcess::usedBytes)
+          .findFirst();
+    } catch (CudaException e) {
+      return Optional.empty();
+    }
+  }
+}

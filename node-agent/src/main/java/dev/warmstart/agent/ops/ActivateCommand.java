@@ -1,0 +1,14 @@
+package dev.warmstart.agent.ops;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Bring back the GPU state of a prepared restore.
+ *
+ * @param rootPid host PID of the restored tree's root
+ * @param imageName the image it was restored from (its GPU record decides the remap)
+ * @param targetGpus GPU UUIDs to restore onto; empty: chosen by the agent
+ */
+public record ActivateCommand(
+    int rootPid, String imageName, List<String> targetGpus, Duration timeout) {}

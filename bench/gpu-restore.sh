@@ -101,7 +101,7 @@ kill_tree() { # PID: the restored server and anything under it
   for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || break; sleep 0.02; done
   sleep 0.5  # the driver releases the GPU memory of a killed process asynchronously
 }
-row() { echo "$*" >>"$csv"; log "row: $*"; cp "$csv" "$OUT/"; }
+row() { echo "$*" >>"$csv"; log "row: $*"; }
 
 # --- one size -----------------------------------------------------------------------------------------
 bench_size() { # GIB

@@ -7,6 +7,7 @@ import dev.warmstart.agent.ops.AgentComponents;
 import dev.warmstart.agent.ops.OperationJournal;
 import dev.warmstart.agent.ops.OperationService;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.store.ImageStore;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -46,6 +47,7 @@ public class AgentBeans {
   @Produces
   @Singleton
   AgentComponents components(AgentConfig config, Clock clock, GpuRuntime gpus) throws IOException {
+    ImageStore.warmUpDigests();
     Map<String, String> criuEnv = new HashMap<>();
     config.libcuda().ifPresent(p -> criuEnv.put("WARMSTART_LIBCUDA", p.toString()));
     return AgentComponents.create(

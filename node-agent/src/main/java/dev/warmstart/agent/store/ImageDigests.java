@@ -21,38 +21,52 @@ final class ImageDigests {
 
   private ImageDigests() {}
 
-  /** Manifest entries for {@code files} under {@code dir}: whole-file and per-chunk sha256. */
+  /** Manifest entries for {@code files} under {@code dir} (see {@link Manifest.FileEntry}). */
   static List<Manifest.FileEntry> of(Path dir, List<Path> files) throws IOException {
-    List<Future<String>> whole = new ArrayList<>();
-    List<List<Future<String>>> chunks = new ArrayList<>();
+    List<List<Future<String>>> pieces = new ArrayList<>();
     for (Path f : files) {
       long size = Files.size(f);
-      whole.add(POOL.submit(() -> Sha256.of(f)));
       List<Future<String>> parts = new ArrayList<>();
-      if (size > Manifest.CHUNK_BYTES) {
+      if (size <= Manifest.CHUNK_BYTES) {
+        parts.add(POOL.submit(() -> Sha256.of(f)));
+      } else {
         for (long off = 0; off < size; off += Manifest.CHUNK_BYTES) {
           long at = off;
           parts.add(
               POOL.submit(() -> Sha256.ofRange(f, at, Math.min(Manifest.CHUNK_BYTES, size - at))));
         }
       }
-      chunks.add(parts);
+      pieces.add(parts);
     }
     List<Manifest.FileEntry> out = new ArrayList<>();
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
-      List<String> parts = new ArrayList<>();
-      for (Future<String> p : chunks.get(i)) {
-        parts.add(join(p));
+      List<String> digests = new ArrayList<>();
+      for (Future<String> p : pieces.get(i)) {
+        digests.add(join(p));
       }
+      long size = Files.size(f);
+      String rel = dir.relativize(f).toString();
       out.add(
-          new Manifest.FileEntry(
-              dir.relativize(f).toString(),
-              Files.size(f),
-              join(whole.get(i)),
-              parts.isEmpty() ? null : parts));
+          size <= Manifest.CHUNK_BYTES
+              ? new Manifest.FileEntry(rel, size, digests.get(0))
+              : new Manifest.FileEntry(rel, size, Sha256.ofDigests(digests), digests));
     }
     return out;
+  }
+
+  /**
+   * Runs the digest code hot once, in the background: a fresh JVM hashes several times slower until
+   * the JIT has compiled SHA-256 to its CPU intrinsic, and the first restore should not pay that.
+   */
+  static void warmUp() {
+    POOL.execute(
+        () -> {
+          byte[] block = new byte[1 << 20];
+          for (int i = 0; i < 256; i++) {
+            Sha256.of(block);
+          }
+        });
   }
 
   /** Checks every listed file's content (sizes were checked before); names the first mismatch. */
@@ -66,9 +80,14 @@ final class ImageDigests {
         continue;
       }
       long expected = (e.size() + Manifest.CHUNK_BYTES - 1) / Manifest.CHUNK_BYTES;
-      if (e.chunkSha256().size() != expected) {
+      if (e.chunkSha256().size() != expected
+          || !Sha256.ofDigests(e.chunkSha256()).equals(e.sha256())) {
         throw new ImageIntegrityException(
-            "image '" + image + "': manifest lists a wrong number of chunks for " + e.path());
+            "image '"
+                + image
+                + "': the manifest's piece digests of "
+                + e.path()
+                + " do not add up");
       }
       for (int i = 0; i < e.chunkSha256().size(); i++) {
         long off = i * Manifest.CHUNK_BYTES;

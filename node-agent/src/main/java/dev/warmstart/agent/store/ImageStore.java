@@ -39,6 +39,11 @@ public final class ImageStore {
   private final Path root;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /** Makes the first restore's digest check as fast as later ones (see ImageDigests#warmUp). */
+  public static void warmUpDigests() {
+    ImageDigests.warmUp();
+  }
+
   public ImageStore(Path root) throws IOException {
     this.root = root.toAbsolutePath().normalize(); // CRIU runs in other directories
     for (Path dir : List.of(root, root.resolve(STAGING), root.resolve(TRASH))) {

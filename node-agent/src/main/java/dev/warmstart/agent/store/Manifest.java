@@ -29,9 +29,10 @@ public record Manifest(
   /**
    * One image file, by path relative to the image directory.
    *
-   * @param sha256 of the whole file
-   * @param chunkSha256 sha256 of each {@link #CHUNK_BYTES} piece of a file larger than one piece,
-   *     so a restore verifies a large page file on all cores instead of one
+   * @param sha256 of the whole file; for a file of more than one {@link #CHUNK_BYTES} piece, of the
+   *     concatenated binary sha256 of its pieces (a hash list), so that both computing and checking
+   *     it run on all cores: a GPU workload's page file is many GiB
+   * @param chunkSha256 sha256 of each piece, for files of more than one piece
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record FileEntry(String path, long size, String sha256, List<String> chunkSha256) {
@@ -41,7 +42,7 @@ public record Manifest(
   }
 
   /** Piece size for {@link FileEntry#chunkSha256}. */
-  public static final long CHUNK_BYTES = 128L << 20;
+  public static final long CHUNK_BYTES = 32L << 20;
 
   /**
    * The checkpointed tree.

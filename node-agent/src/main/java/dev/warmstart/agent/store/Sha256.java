@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 
 /** sha256 of files and bytes, as lowercase hex. */
 final class Sha256 {
@@ -44,6 +45,15 @@ final class Sha256 {
         md.update(buf.array(), 0, n);
         pos += n;
       }
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** sha256 of the binary form of hex digests, in order: a hash list's top digest. */
+  static String ofDigests(List<String> hexDigests) {
+    MessageDigest md = digest();
+    for (String h : hexDigests) {
+      md.update(HexFormat.of().parseHex(h));
     }
     return HexFormat.of().formatHex(md.digest());
   }

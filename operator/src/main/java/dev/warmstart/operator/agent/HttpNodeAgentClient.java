@@ -1,0 +1,105 @@
+package dev.warmstart.operator.agent;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warmstart.api.agent.OperationRequest;
+import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.operator.OperatorConfig;
+import dev.warmstart.operator.status.ConditionReason;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The agents' HTTP API, called with the operator's projected ServiceAccount token for the agents'
+ * audience (the agents accept no one else).
+ */
+@ApplicationScoped
+public class HttpNodeAgentClient implements NodeAgentClient {
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+  private final AgentDirectory directory;
+  private final OperatorConfig config;
+  private final ObjectMapper json;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  public HttpNodeAgentClient(AgentDirectory directory, OperatorConfig config, ObjectMapper json) {
+    this.directory = directory;
+    this.config = config;
+    this.json = json;
+  }
+
+  @Override
+  public OperationStatus submit(String nodeName, OperationRequest request)
+      throws AgentUnavailableException, AgentRejectedException {
+    URI uri = directory.baseUri(nodeName).resolve("/v1/operations");
+    try {
+      HttpRequest req =
+          authorized(HttpRequest.newBuilder(uri))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(request)))
+              .build();
+      HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+      if (r.statusCode() == 400 || r.statusCode() == 409) {
+        throw new AgentRejectedException("the agent on node " + nodeName + " refused: " + text(r));
+      }
+      if (r.statusCode() / 100 != 2) {
+        throw unreachable(nodeName, "answered HTTP " + r.statusCode() + ": " + text(r), null);
+      }
+      return json.readValue(r.body(), OperationStatus.class);
+    } catch (IOException e) {
+      throw unreachable(nodeName, e.toString(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw unreachable(nodeName, "interrupted", e);
+    }
+  }
+
+  @Override
+  public Optional<OperationStatus> get(String nodeName, String operationId)
+      throws AgentUnavailableException {
+    URI uri = directory.baseUri(nodeName).resolve("/v1/operations/" + operationId);
+    try {
+      HttpResponse<byte[]> r =
+          http.send(
+              authorized(HttpRequest.newBuilder(uri)).GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      if (r.statusCode() == 404) {
+        return Optional.empty();
+      }
+      if (r.statusCode() / 100 != 2) {
+        throw unreachable(nodeName, "answered HTTP " + r.statusCode() + ": " + text(r), null);
+      }
+      return Optional.of(json.readValue(r.body(), OperationStatus.class));
+    } catch (IOException e) {
+      throw unreachable(nodeName, e.toString(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw unreachable(nodeName, "interrupted", e);
+    }
+  }
+
+  @Override
+  public boolean hasAgent(String nodeName) {
+    return directory.agentOn(nodeName).isPresent();
+  }
+
+  private HttpRequest.Builder authorized(HttpRequest.Builder b) throws IOException {
+    String token = Files.readString(config.agentTokenPath()).strip();
+    return b.timeout(TIMEOUT).header("Authorization", "Bearer " + token);
+  }
+
+  private static String text(HttpResponse<byte[]> r) {
+    return new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static AgentUnavailableException unreachable(String node, String why, Throwable cause) {
+    return new AgentUnavailableException(
+        ConditionReason.AgentUnreachable, "the agent on node " + node + " " + why, cause);
+  }
+}

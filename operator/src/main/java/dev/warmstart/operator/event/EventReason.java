@@ -1,0 +1,17 @@
+package dev.warmstart.operator.event;
+
+/** Reasons of the Kubernetes events the operator emits on its resources. */
+public enum EventReason {
+  CheckpointStarted,
+  CheckpointSucceeded,
+  CheckpointFailed,
+  CheckpointRejected,
+  AgentRetry,
+  ArtifactDeleted,
+  ArtifactRetained,
+  PlaceholderCreated,
+  RestoreStarted,
+  RestoreSucceeded,
+  RestoreFailed,
+  RestoreRejected
+}

@@ -1,0 +1,299 @@
+package dev.warmstart.operator.reconciler.restore;
+
+import dev.warmstart.api.agent.OperationRequest;
+import dev.warmstart.api.agent.OperationState;
+import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.agent.RestoreRequest;
+import dev.warmstart.api.v1alpha1.CheckpointArtifact;
+import dev.warmstart.api.v1alpha1.CheckpointPhase;
+import dev.warmstart.api.v1alpha1.GpuCheckpoint;
+import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
+import dev.warmstart.operator.OperatorConfig;
+import dev.warmstart.operator.OperatorMetrics;
+import dev.warmstart.operator.agent.AgentRejectedException;
+import dev.warmstart.operator.agent.AgentUnavailableException;
+import dev.warmstart.operator.agent.NodeAgentClient;
+import dev.warmstart.operator.event.EventReason;
+import dev.warmstart.operator.event.EventRecorder;
+import dev.warmstart.operator.reconciler.Backoff;
+import dev.warmstart.operator.reconciler.Decision;
+import dev.warmstart.operator.status.ConditionReason;
+import dev.warmstart.operator.status.RestoreStatusFactory;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The GpuRestore state machine, one step per reconcile: find the checkpoint, create the placeholder
+ * pod, and when it runs ask its node's agent to restore into it (idempotency key from the CR's
+ * UID); poll until done. A failure after the placeholder exists deletes it.
+ */
+@ApplicationScoped
+public class RestoreWorkflow {
+  private static final String HOSTPATH = "hostpath://";
+
+  private final KubernetesClient client;
+  private final NodeAgentClient agents;
+  private final RestoreStatusFactory status;
+  private final EventRecorder events;
+  private final OperatorMetrics metrics;
+  private final OperatorConfig config;
+  private final Clock clock;
+  private final PlaceholderPods placeholders;
+
+  public RestoreWorkflow(
+      KubernetesClient client,
+      NodeAgentClient agents,
+      RestoreStatusFactory status,
+      EventRecorder events,
+      OperatorMetrics metrics,
+      OperatorConfig config,
+      Clock clock) {
+    this.client = client;
+    this.agents = agents;
+    this.status = status;
+    this.events = events;
+    this.metrics = metrics;
+    this.config = config;
+    this.clock = clock;
+    this.placeholders = new PlaceholderPods(config.placeholderImage());
+  }
+
+  public Decision<GpuRestoreStatus> step(GpuRestore cr) {
+    GpuRestoreStatus s = cr.getStatus();
+    if (s != null && s.phase() != null && s.phase().isTerminal()) {
+      return Decision.done(s);
+    }
+    if (s != null && s.operationId() != null) {
+      return follow(cr);
+    }
+    String ns = cr.getMetadata().getNamespace();
+    GpuCheckpoint ckpt =
+        client
+            .resources(GpuCheckpoint.class)
+            .inNamespace(ns)
+            .withName(cr.getSpec().checkpointName())
+            .get();
+    if (ckpt == null) {
+      return reject(
+          cr,
+          ConditionReason.CheckpointNotFound,
+          "GpuCheckpoint " + cr.getSpec().checkpointName() + " not found in " + ns);
+    }
+    CheckpointPhase phase = ckpt.getStatus() == null ? null : ckpt.getStatus().phase();
+    if (phase == CheckpointPhase.Failed) {
+      return reject(
+          cr,
+          ConditionReason.CheckpointFailed,
+          "GpuCheckpoint "
+              + ckpt.getMetadata().getName()
+              + " failed: "
+              + ckpt.getStatus().message());
+    }
+    if (phase != CheckpointPhase.Succeeded || ckpt.getStatus().artifact() == null) {
+      return Decision.after(
+          status.waiting(
+              cr,
+              ConditionReason.CheckpointNotReady,
+              "waiting for GpuCheckpoint " + ckpt.getMetadata().getName() + " (" + phase + ")"),
+          config.pollInterval());
+    }
+    CheckpointArtifact artifact = ckpt.getStatus().artifact();
+    if (artifact.location() == null
+        || !artifact.location().startsWith(HOSTPATH)
+        || artifact.sourcePodTemplate() == null) {
+      return reject(
+          cr,
+          ConditionReason.CheckpointNotFound,
+          "GpuCheckpoint "
+              + ckpt.getMetadata().getName()
+              + " has no restorable node-local artifact");
+    }
+    String node = artifact.location().substring(HOSTPATH.length()).split("/", 2)[0];
+    if (cr.getSpec().nodeName() != null && !cr.getSpec().nodeName().equals(node)) {
+      return reject(
+          cr,
+          ConditionReason.NodeMismatch,
+          "the checkpoint is kept on node "
+              + node
+              + " only; spec.nodeName asks for "
+              + cr.getSpec().nodeName());
+    }
+    return placeholder(cr, artifact, node);
+  }
+
+  private Decision<GpuRestoreStatus> placeholder(
+      GpuRestore cr, CheckpointArtifact artifact, String node) {
+    String name = PlaceholderPods.podName(cr);
+    Pod pod = client.pods().inNamespace(cr.getMetadata().getNamespace()).withName(name).get();
+    if (pod == null) {
+      pod = client.resource(placeholders.build(cr, artifact, node)).create();
+      events.normal(
+          cr, EventReason.PlaceholderCreated, "placeholder pod " + name + " on node " + node);
+      return Decision.after(
+          status.scheduling(cr, name, "placeholder pod " + name + " created"),
+          config.pollInterval());
+    }
+    if (!PlaceholderPods.ownedBy(pod, cr)) {
+      return reject(
+          cr,
+          ConditionReason.PlaceholderFailed,
+          "pod " + name + " exists and is not this restore's placeholder: set spec.podName");
+    }
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    if ("Failed".equals(phase) || "Succeeded".equals(phase)) {
+      return failAndClean(
+          cr,
+          ConditionReason.PlaceholderFailed,
+          "placeholder pod " + name + " ended (" + phase + ")");
+    }
+    Optional<String> unschedulable = unschedulable(pod);
+    if (unschedulable.isPresent()) {
+      return failAndClean(cr, ConditionReason.PlaceholderUnschedulable, unschedulable.get());
+    }
+    Optional<String> containerId = runningContainerId(pod, artifact.containerName());
+    if (!"Running".equals(phase) || containerId.isEmpty()) {
+      Instant created =
+          Instant.parse(
+              pod.getMetadata().getCreationTimestamp() != null
+                  ? pod.getMetadata().getCreationTimestamp()
+                  : clock.instant().toString());
+      if (created.plus(config.placeholderTimeout()).isBefore(clock.instant())) {
+        return failAndClean(
+            cr,
+            ConditionReason.PlaceholderUnschedulable,
+            "placeholder pod " + name + " did not start within " + config.placeholderTimeout());
+      }
+      return Decision.after(
+          status.scheduling(cr, name, "waiting for placeholder pod " + name + " (" + phase + ")"),
+          config.pollInterval());
+    }
+    String podNode = pod.getSpec().getNodeName();
+    try {
+      OperationStatus op =
+          agents.submit(
+              podNode,
+              OperationRequest.restore(
+                  "gr-" + cr.getMetadata().getUid(),
+                  new RestoreRequest(
+                      dev.warmstart.operator.reconciler.checkpoint.CheckpointWorkflow.imageName(
+                          cr.getMetadata().getNamespace(), cr.getSpec().checkpointName()),
+                      containerId.get(),
+                      null,
+                      600)));
+      events.normal(cr, EventReason.RestoreStarted, "restoring into " + name + " on " + podNode);
+      return Decision.after(status.dispatched(cr, podNode, op.id()), config.pollInterval());
+    } catch (AgentUnavailableException e) {
+      return retry(cr, podNode, e);
+    } catch (AgentRejectedException e) {
+      return failAndClean(cr, ConditionReason.RestoreFailed, e.getMessage());
+    }
+  }
+
+  private Decision<GpuRestoreStatus> follow(GpuRestore cr) {
+    GpuRestoreStatus s = cr.getStatus();
+    Optional<OperationStatus> op;
+    try {
+      op = agents.get(s.nodeName(), s.operationId());
+    } catch (AgentUnavailableException e) {
+      return retry(cr, s.nodeName(), e);
+    }
+    if (op.isEmpty()) {
+      return failAndClean(
+          cr,
+          ConditionReason.OperationLost,
+          "the agent on " + s.nodeName() + " no longer knows operation " + s.operationId());
+    }
+    OperationStatus o = op.get();
+    if (o.state() == OperationState.SUCCEEDED) {
+      events.normal(
+          cr,
+          EventReason.RestoreSucceeded,
+          "restored as PID " + o.restoredPid() + " in " + s.podName());
+      metrics.finished("restore", "succeeded", since(o));
+      return Decision.done(status.running(cr, o.restoredPid(), o.timings()));
+    }
+    if (o.state() == OperationState.FAILED) {
+      return failAndClean(
+          cr,
+          ConditionReason.ofAgentError(o.error().reason(), true),
+          o.error().reason() + ": " + o.error().message());
+    }
+    return Decision.after(status.progressing(cr, o.step()), config.pollInterval());
+  }
+
+  private Duration since(OperationStatus o) {
+    return o.submittedAt() == null
+        ? null
+        : Duration.between(Instant.parse(o.submittedAt()), clock.instant());
+  }
+
+  private Decision<GpuRestoreStatus> retry(
+      GpuRestore cr, String node, AgentUnavailableException e) {
+    int attempts =
+        cr.getStatus() == null || cr.getStatus().attempts() == null ? 0 : cr.getStatus().attempts();
+    if (attempts + 1 >= config.maxAttempts()) {
+      return failAndClean(
+          cr, e.reason(), e.getMessage() + " (gave up after " + (attempts + 1) + " attempts)");
+    }
+    events.warning(cr, EventReason.AgentRetry, e.getMessage());
+    GpuRestoreStatus next = status.retrying(cr, node, e.reason(), e.getMessage());
+    return Decision.after(next, Backoff.after(config.retryBackoff(), next.attempts()));
+  }
+
+  private Decision<GpuRestoreStatus> reject(GpuRestore cr, ConditionReason reason, String msg) {
+    events.warning(cr, EventReason.RestoreRejected, msg);
+    metrics.finished("restore", reason.name(), null);
+    return Decision.done(status.rejected(cr, reason, msg));
+  }
+
+  private Decision<GpuRestoreStatus> failAndClean(
+      GpuRestore cr, ConditionReason reason, String msg) {
+    client
+        .pods()
+        .inNamespace(cr.getMetadata().getNamespace())
+        .withName(PlaceholderPods.podName(cr))
+        .delete();
+    events.warning(cr, EventReason.RestoreFailed, msg + "; placeholder removed");
+    metrics.finished("restore", reason.name(), null);
+    return Decision.done(status.failed(cr, reason, msg));
+  }
+
+  private static Optional<String> unschedulable(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return pod.getStatus().getConditions().stream()
+        .filter(
+            c ->
+                "PodScheduled".equals(c.getType())
+                    && "False".equals(c.getStatus())
+                    && "Unschedulable".equals(c.getReason()))
+        .findFirst()
+        .map(
+            c ->
+                "placeholder pod "
+                    + pod.getMetadata().getName()
+                    + " cannot be scheduled: "
+                    + c.getMessage());
+  }
+
+  private static Optional<String> runningContainerId(Pod pod, String container) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return Optional.empty();
+    }
+    return pod.getStatus().getContainerStatuses().stream()
+        .filter(c -> c.getName().equals(container))
+        .filter(c -> c.getState() != null && c.getState().getRunning() != null)
+        .map(ContainerStatus::getContainerID)
+        .filter(id -> id != null && !id.isBlank())
+        .map(id -> id.replaceFirst("^[a-z0-9-]+://", ""))
+        .findFirst();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.warmstart.operator.status;
+
+import dev.warmstart.api.agent.ErrorReason;
+
+/** Every reason a Warmstart condition can carry (CamelCase, as in metav1.Condition). */
+public enum ConditionReason {
+  // Accepted
+  Validated,
+  PodNotFound,
+  PodNotRunning,
+  ContainerNotFound,
+  UnsupportedWorkload,
+  NoAgentOnNode,
+  CheckpointNotFound,
+  CheckpointNotReady,
+  CheckpointFailed,
+  NodeMismatch,
+  // Progressing / Ready
+  Dispatched,
+  InProgress,
+  AgentUnreachable,
+  OperationLost,
+  Timeout,
+  Succeeded,
+  ImageIntegrityFailed,
+  IncompatibleGpu,
+  HookFailed,
+  RestoreFailed,
+  Deleting,
+  // PlaceholderReady
+  PlaceholderPending,
+  PlaceholderRunning,
+  PlaceholderUnschedulable,
+  PlaceholderFailed;
+
+  /** The condition reason for an agent's failure reason, per operation kind. */
+  public static ConditionReason ofAgentError(ErrorReason error, boolean restore) {
+    return switch (error) {
+      case ImageIntegrityFailed -> ImageIntegrityFailed;
+      case IncompatibleGpu -> IncompatibleGpu;
+      case HookFailed -> HookFailed;
+      case UnsupportedWorkload -> UnsupportedWorkload;
+      case ProcessNotFound, ContainerNotFound -> restore ? RestoreFailed : ContainerNotFound;
+      case ImageNotFound -> restore ? CheckpointNotFound : CheckpointFailed;
+      case Timeout -> Timeout;
+      case Interrupted -> OperationLost;
+      default -> restore ? RestoreFailed : CheckpointFailed;
+    };
+  }
+}

@@ -3,33 +3,39 @@ package dev.warmstart.operator.reconciler.restore;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
 import dev.warmstart.operator.reconciler.Decision;
+import dev.warmstart.operator.reconciler.StatusWriter;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
- * GpuRestore: one workflow step per reconcile, status written as a merge patch. The placeholder pod
- * is owned by the GpuRestore, so deleting the restore deletes it (garbage collection).
+ * GpuRestore: one workflow step per reconcile, status written by the StatusWriter. The placeholder
+ * pod is owned by the GpuRestore, so deleting the restore deletes it (garbage collection).
  */
 @ControllerConfiguration(name = "gpurestore")
 public class GpuRestoreReconciler implements Reconciler<GpuRestore> {
+  private static final Duration CONFLICT_RETRY = Duration.ofSeconds(1);
   private final RestoreWorkflow workflow;
+  private final StatusWriter statusWriter;
 
-  public GpuRestoreReconciler(RestoreWorkflow workflow) {
+  public GpuRestoreReconciler(RestoreWorkflow workflow, KubernetesClient client) {
     this.workflow = workflow;
+    this.statusWriter = new StatusWriter(client);
   }
 
   @Override
   public UpdateControl<GpuRestore> reconcile(GpuRestore cr, Context<GpuRestore> context) {
     Decision<GpuRestoreStatus> d = workflow.step(cr);
-    UpdateControl<GpuRestore> control;
-    if (Objects.equals(d.status(), cr.getStatus())) {
-      control = UpdateControl.noUpdate();
-    } else {
+    UpdateControl<GpuRestore> control = UpdateControl.noUpdate();
+    if (!Objects.equals(d.status(), cr.getStatus())) {
       cr.setStatus(d.status());
-      control = UpdateControl.patchStatus(cr);
+      if (!statusWriter.write(cr)) {
+        return control.rescheduleAfter(CONFLICT_RETRY); // changed meanwhile: decide again
+      }
     }
     d.requeueAfter().ifPresent(control::rescheduleAfter);
     return control;

@@ -1,0 +1,250 @@
+package dev.warmstart.operator.reconciler;
+
+import static dev.warmstart.api.v1alpha1.ConditionStatus.False;
+import static dev.warmstart.api.v1alpha1.ConditionStatus.True;
+import static dev.warmstart.api.v1alpha1.ConditionStatus.Unknown;
+import static dev.warmstart.api.v1alpha1.ConditionType.Accepted;
+import static dev.warmstart.api.v1alpha1.ConditionType.PlaceholderReady;
+import static dev.warmstart.api.v1alpha1.ConditionType.Progressing;
+import static dev.warmstart.api.v1alpha1.ConditionType.Ready;
+import static dev.warmstart.operator.support.ConditionAssert.assertThatConditions;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.agent.OperationKind;
+import dev.warmstart.api.v1alpha1.GpuCheckpoint;
+import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
+import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
+import dev.warmstart.api.v1alpha1.RestorePhase;
+import dev.warmstart.operator.OperatorMetrics;
+import dev.warmstart.operator.event.EventRecorder;
+import dev.warmstart.operator.reconciler.checkpoint.CheckpointWorkflow;
+import dev.warmstart.operator.reconciler.restore.PlaceholderPods;
+import dev.warmstart.operator.reconciler.restore.RestoreWorkflow;
+import dev.warmstart.operator.status.CheckpointStatusFactory;
+import dev.warmstart.operator.status.RestoreStatusFactory;
+import dev.warmstart.operator.support.Cluster;
+import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.MutableClock;
+import dev.warmstart.operator.support.Reconcile;
+import dev.warmstart.operator.support.TestConfig;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** GpuRestore's state machine against the mock API server (CRUD), agents faked. */
+@EnableKubernetesMockClient(crud = true)
+class RestoreWorkflowTest {
+  KubernetesClient client;
+  private FakeAgents agents;
+  private MutableClock clock;
+  private Cluster cluster;
+  private Reconcile<GpuRestore, GpuRestoreStatus> reconcile;
+
+  @BeforeEach
+  void setUp() {
+    agents = new FakeAgents();
+    agents.nodesWithAgent.add("gpu-1");
+    clock = new MutableClock();
+    cluster = new Cluster(client);
+    var metrics = new OperatorMetrics(new SimpleMeterRegistry());
+    var events = new EventRecorder(client, clock);
+    var checkpoints =
+        new Reconcile<GpuCheckpoint, GpuCheckpointStatus>(
+            client,
+            GpuCheckpoint.class,
+            new CheckpointWorkflow(
+                    client,
+                    agents,
+                    new CheckpointStatusFactory(clock),
+                    events,
+                    metrics,
+                    new TestConfig(),
+                    clock)
+                ::step,
+            clock);
+    cluster.runningPod("llm-0", "gpu-1");
+    cluster.checkpoint("ck", "llm-0");
+    checkpoints.untilSettled("ck", 10);
+    reconcile =
+        new Reconcile<>(
+            client,
+            GpuRestore.class,
+            new RestoreWorkflow(
+                    client,
+                    agents,
+                    new RestoreStatusFactory(clock),
+                    events,
+                    metrics,
+                    new TestConfig(),
+                    clock)
+                ::step,
+            clock);
+  }
+
+  private Pod placeholder(String name) {
+    return client.pods().inNamespace(Cluster.NS).withName(name).get();
+  }
+
+  @Test
+  void placeholderIsCreatedFromTheSourcePodAndTheRestoreRunsInIt() {
+    GpuRestore created = cluster.restore("r", "ck", null);
+    GpuRestore cr = reconcile.once("r");
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Scheduling);
+    assertThatConditions(cr.getStatus().conditions())
+        .has(Accepted, True, "Validated")
+        .has(PlaceholderReady, False, "PlaceholderPending");
+
+    Pod pod = placeholder("r");
+    var c = pod.getSpec().getContainers().get(0);
+    assertThat(c.getImage()).isEqualTo("vllm/vllm-openai:v0.11");
+    assertThat(c.getCommand()).containsExactly("/warmstart/pause");
+    assertThat(c.getReadinessProbe()).isNull();
+    assertThat(c.getResources().getLimits()).containsKey("nvidia.com/gpu");
+    assertThat(pod.getSpec().getInitContainers())
+        .singleElement()
+        .satisfies(i -> assertThat(i.getImage()).isEqualTo("ghcr.io/warmstart/node-agent:test"));
+    assertThat(pod.getSpec().getNodeName()).as("node-local image: pinned").isEqualTo("gpu-1");
+    assertThat(pod.getSpec().getRestartPolicy()).isEqualTo("Never");
+    assertThat(pod.getMetadata().getLabels())
+        .containsEntry("app", "llm")
+        .containsEntry(PlaceholderPods.RESTORE_LABEL, "r");
+    assertThat(pod.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
+
+    cr = reconcile.once("r");
+    assertThat(cr.getStatus().phase()).as("pod not running yet").isEqualTo(RestorePhase.Scheduling);
+    cluster.markRunning(pod, "server", "containerd://placeholder-cid");
+    cr = reconcile.once("r");
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Restoring);
+    assertThatConditions(cr.getStatus().conditions())
+        .has(PlaceholderReady, True, "PlaceholderRunning");
+    var req = agents.submissions.get(agents.submissions.size() - 1);
+    assertThat(req.kind()).isEqualTo(OperationKind.RESTORE);
+    assertThat(req.restore().imageName()).isEqualTo("ml.ck");
+    assertThat(req.restore().intoContainerId()).isEqualTo("placeholder-cid");
+
+    cr = reconcile.untilSettled("r", 10);
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Running);
+    assertThatConditions(cr.getStatus().conditions()).has(Ready, True, "Succeeded");
+    assertThat(cr.getStatus().message()).contains("4242");
+    assertThat(agents.operations(OperationKind.RESTORE)).isEqualTo(1);
+  }
+
+  @Test
+  void missingUnfinishedOrFailedCheckpointsAndAWrongNode() {
+    cluster.restore("r1", "nope", null);
+    assertThatConditions(reconcile.once("r1").getStatus().conditions())
+        .has(Accepted, False, "CheckpointNotFound");
+
+    cluster.runningPod("llm-1", "gpu-1");
+    cluster.checkpoint("ck-new", "llm-1");
+    cluster.restore("r2", "ck-new", null);
+    GpuRestore cr = reconcile.once("r2");
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Pending);
+    assertThatConditions(cr.getStatus().conditions()).has(Accepted, Unknown, "CheckpointNotReady");
+
+    GpuCheckpoint failed =
+        client.resources(GpuCheckpoint.class).inNamespace(Cluster.NS).withName("ck-new").get();
+    failed.setStatus(
+        new GpuCheckpointStatus(
+            dev.warmstart.api.v1alpha1.CheckpointPhase.Failed,
+            null,
+            1L,
+            java.util.List.of(),
+            null,
+            null,
+            null,
+            1,
+            "boom"));
+    client.resource(failed).updateStatus();
+    assertThatConditions(reconcile.once("r2").getStatus().conditions())
+        .has(Accepted, False, "CheckpointFailed");
+
+    cluster.restore("r3", "ck", "gpu-9");
+    cr = reconcile.once("r3");
+    assertThatConditions(cr.getStatus().conditions()).has(Accepted, False, "NodeMismatch");
+    assertThat(cr.getStatus().message()).contains("kept on node gpu-1 only");
+    assertThat(placeholder("r3")).isNull();
+  }
+
+  @Test
+  void unschedulableOrForeignPlaceholderFailsAndIsCleanedUp() {
+    cluster.restore("r", "ck", null);
+    reconcile.once("r");
+    Pod pod = placeholder("r");
+    pod.setStatus(
+        new io.fabric8.kubernetes.api.model.PodStatusBuilder()
+            .withPhase("Pending")
+            .withConditions(
+                new PodConditionBuilder()
+                    .withType("PodScheduled")
+                    .withStatus("False")
+                    .withReason("Unschedulable")
+                    .withMessage("0/1 nodes: Insufficient nvidia.com/gpu")
+                    .build())
+            .build());
+    client.resource(pod).updateStatus();
+    GpuRestore cr = reconcile.once("r");
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Failed);
+    assertThatConditions(cr.getStatus().conditions())
+        .has(PlaceholderReady, False, "PlaceholderUnschedulable")
+        .has(Ready, False, "PlaceholderUnschedulable");
+    assertThat(cr.getStatus().message()).contains("Insufficient nvidia.com/gpu");
+    assertThat(placeholder("r")).as("placeholder removed").isNull();
+
+    cluster.runningPod("taken", "gpu-1");
+    var spec = new dev.warmstart.api.v1alpha1.GpuRestoreSpec("ck", "taken", null, null, null);
+    GpuRestore foreign = new GpuRestore();
+    foreign.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName("r2")
+            .withNamespace(Cluster.NS)
+            .build());
+    foreign.setSpec(spec);
+    client.resource(foreign).create();
+    assertThatConditions(reconcile.once("r2").getStatus().conditions())
+        .has(Accepted, False, "PlaceholderFailed");
+    assertThat(placeholder("taken")).as("a user's pod is never deleted").isNotNull();
+  }
+
+  @Test
+  void agentFailuresFailTheRestoreAndRemoveThePlaceholder() {
+    for (var c :
+        java.util.List.of(
+            new Object[] {ErrorReason.CriuFailed, "RestoreFailed"},
+            new Object[] {ErrorReason.ImageIntegrityFailed, "ImageIntegrityFailed"},
+            new Object[] {ErrorReason.IncompatibleGpu, "IncompatibleGpu"})) {
+      String name = "r-" + c[1].toString().toLowerCase();
+      cluster.restore(name, "ck", null);
+      reconcile.once(name);
+      cluster.markRunning(placeholder(name), "server", "containerd://" + name);
+      agents.failWith = (ErrorReason) c[0];
+      GpuRestore cr = reconcile.untilSettled(name, 10);
+      assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Failed);
+      assertThatConditions(cr.getStatus().conditions())
+          .has(Ready, False, (String) c[1])
+          .has(Progressing, False, (String) c[1]);
+      assertThat(placeholder(name)).isNull();
+    }
+  }
+
+  @Test
+  void unreachableAgentIsRetriedThenGivenUp() {
+    cluster.restore("r", "ck", null);
+    reconcile.once("r");
+    cluster.markRunning(placeholder("r"), "server", "containerd://x");
+    agents.unreachable.add("gpu-1");
+    GpuRestore cr = reconcile.once("r");
+    assertThatConditions(cr.getStatus().conditions()).has(Progressing, Unknown, "AgentUnreachable");
+    cr = reconcile.untilSettled("r", 10);
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Failed);
+    assertThatConditions(cr.getStatus().conditions()).has(Ready, False, "AgentUnreachable");
+  }
+}

@@ -72,6 +72,36 @@ class ChartTest {
   }
 
   @Test
+  void operatorRbacGrantsExactlyTheListedVerbsAndItCallsAgentsWithAnAudienceToken() {
+    List<HasMetadata> objects = render();
+    var role =
+        objects.stream()
+            .filter(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class::isInstance)
+            .map(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class::cast)
+            .filter(r -> r.getMetadata().getName().equals("ws-operator"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(role.getRules())
+        .extracting(r -> String.join(",", r.getResources()) + ":" + String.join(",", r.getVerbs()))
+        .containsExactly(
+            "gpucheckpoints,gpurestores:get,list,watch,patch,update",
+            "gpucheckpoints/status,gpurestores/status:update,patch",
+            "gpurestores/finalizers:update",
+            "pods:get,list,watch,create,delete",
+            "events:create");
+    var pod = find(objects, Deployment.class).getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes())
+        .anySatisfy(
+            v ->
+                assertThat(
+                        v.getProjected().getSources().get(0).getServiceAccountToken().getAudience())
+                    .isEqualTo("warmstart-agent"));
+    assertThat(pod.getContainers().get(0).getEnv())
+        .extracting(e -> e.getName() + "=" + e.getValue())
+        .contains("WARMSTART_OPERATOR_AGENT_NAMESPACE=warmstart");
+  }
+
+  @Test
   void agentOnlyMayReviewTokensAndKnowsTheOperatorIdentity() {
     List<HasMetadata> objects = render();
     var role =

@@ -7,6 +7,7 @@ import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.agent.gpu.GpuActivator;
 import dev.warmstart.agent.gpu.GpuCompatibility;
 import dev.warmstart.agent.gpu.GpuRuntime;
+import dev.warmstart.agent.gpu.VisibleGpus;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
@@ -37,6 +38,8 @@ public final class RestoreService {
   private final Path workRoot;
   private final GpuCompatibility compatibility;
   private final GpuActivator activator;
+  private final GpuRuntime gpus;
+  private final VisibleGpus visibleGpus = new VisibleGpus();
 
   public RestoreService(
       CriuRunner criu,
@@ -52,6 +55,7 @@ public final class RestoreService {
     this.workRoot = workRoot;
     this.compatibility = new GpuCompatibility(gpus);
     this.activator = new GpuActivator(gpus);
+    this.gpus = gpus;
   }
 
   /** A full restore (CRIU and GPU) of {@code imageName}, on the host or into a container. */
@@ -70,7 +74,7 @@ public final class RestoreService {
 
     t = System.nanoTime();
     progress.step("gpuCheck");
-    List<GpuPair> remap = compatibility.check(image.manifest().gpu(), cmd.targetGpus());
+    List<GpuPair> remap = compatibility.check(image.manifest().gpu(), targetGpus(cmd, image));
     timings.record("gpuCheck", t);
 
     Path work;
@@ -156,6 +160,26 @@ public final class RestoreService {
       throw e;
     }
     return timings.withTotal();
+  }
+
+  /**
+   * The GPUs asked for, else, for a restore into a container, the GPUs that container was given
+   * (the placeholder pod's), else none (the compatibility check chooses).
+   */
+  private List<String> targetGpus(RestoreCommand cmd, StoredImage image) {
+    if (!cmd.targetGpus().isEmpty()
+        || cmd.intoContainer().isEmpty()
+        || image.manifest().gpu() == null) {
+      return cmd.targetGpus();
+    }
+    try {
+      return containers
+          .find(cmd.intoContainer().get())
+          .map(c -> visibleGpus.of(c.initPid(), gpus))
+          .orElse(List.of());
+    } catch (IOException | IllegalArgumentException e) {
+      return List.of(); // the plan step reports a missing container
+    }
   }
 
   private static Optional<String> remapSpec(List<GpuPair> pairs) {

@@ -163,6 +163,25 @@ class GpuAgentIT {
   }
 
   @Test
+  void aContainersVisibleGpusAreReadFromItsInitsEnvironment() throws Exception {
+    Process p = new ProcessBuilder("sleep", "30").redirectErrorStream(true).start();
+    Process q = null;
+    try {
+      var visible = new dev.warmstart.agent.gpu.VisibleGpus();
+      assertThat(visible.of((int) p.pid(), gpus)).as("no NVIDIA_VISIBLE_DEVICES").isEmpty();
+      ProcessBuilder pb = new ProcessBuilder("sleep", "30");
+      pb.environment().put("NVIDIA_VISIBLE_DEVICES", "1");
+      q = pb.start();
+      assertThat(visible.of((int) q.pid(), gpus)).containsExactly(GPU1);
+    } finally {
+      p.destroyForcibly();
+      if (q != null) {
+        q.destroyForcibly();
+      }
+    }
+  }
+
+  @Test
   void warmPoolHoldsAContextOnEachSelectedGpuUntilClosed() throws Exception {
     try (WarmContextPool pool = WarmContextPool.start(gpus, settings(true, List.of(GPU1)))) {
       assertThat(pool.contexts())

@@ -26,7 +26,6 @@ public enum ConditionReason {
   IncompatibleGpu,
   HookFailed,
   RestoreFailed,
-  Deleting,
   // PlaceholderReady
   PlaceholderPending,
   PlaceholderRunning,

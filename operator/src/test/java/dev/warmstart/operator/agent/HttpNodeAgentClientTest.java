@@ -1,0 +1,217 @@
+package dev.warmstart.operator.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.warmstart.api.agent.CheckpointRequest;
+import dev.warmstart.api.agent.OperationKind;
+import dev.warmstart.api.agent.OperationRequest;
+import dev.warmstart.api.agent.OperationState;
+import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.agent.ProcessTarget;
+import dev.warmstart.operator.OperatorConfig;
+import dev.warmstart.operator.status.ConditionReason;
+import dev.warmstart.operator.support.TestConfig;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTTP client against a stand-in agent endpoint (JDK HttpServer): the agent pod is found on the
+ * node through the API, every call carries the projected token, and answers map to the client's
+ * outcomes (404 unknown, 400/409 rejected, other errors unreachable).
+ */
+@EnableKubernetesMockClient(crud = true)
+class HttpNodeAgentClientTest {
+  KubernetesClient client;
+  @TempDir Path dir;
+  private HttpServer server;
+  private final List<String> authorizations = new CopyOnWriteArrayList<>();
+  private volatile int submitStatus = 202;
+  private HttpNodeAgentClient agents;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/v1/operations",
+        ex -> {
+          authorizations.add(ex.getRequestHeaders().getFirst("Authorization"));
+          byte[] body;
+          int code;
+          if (ex.getRequestMethod().equals("POST")) {
+            OperationRequest req = json.readValue(ex.getRequestBody(), OperationRequest.class);
+            code = submitStatus;
+            body =
+                code == 202
+                    ? json.writeValueAsBytes(
+                        new OperationStatus(
+                            "op-1",
+                            req.idempotencyKey(),
+                            req.kind(),
+                            OperationState.ACCEPTED,
+                            null,
+                            "2026-11-24T10:00:00Z",
+                            null,
+                            null,
+                            null,
+                            null,
+                            null))
+                    : "{\"reason\":\"InvalidRequest\",\"message\":\"bad\"}"
+                        .getBytes(StandardCharsets.UTF_8);
+          } else if (ex.getRequestURI().getPath().endsWith("/op-1")) {
+            code = 200;
+            body =
+                json.writeValueAsBytes(
+                    new OperationStatus(
+                        "op-1",
+                        "k",
+                        OperationKind.CHECKPOINT,
+                        OperationState.RUNNING,
+                        "dump",
+                        "2026-11-24T10:00:00Z",
+                        null,
+                        null,
+                        null,
+                        null,
+                        null));
+          } else {
+            code = 404;
+            body = new byte[0];
+          }
+          ex.sendResponseHeaders(code, body.length == 0 ? -1 : body.length);
+          if (body.length > 0) {
+            ex.getResponseBody().write(body);
+          }
+          ex.close();
+        });
+    server.start();
+    Path token = Files.writeString(dir.resolve("token"), "projected-token\n");
+    client
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName("agent-x")
+                .withNamespace("warmstart-system")
+                .withLabels(Map.of("app.kubernetes.io/component", "agent"))
+                .endMetadata()
+                .withNewSpec()
+                .withNodeName("gpu-1")
+                .endSpec()
+                .withNewStatus()
+                .withPhase("Running")
+                .withPodIP("127.0.0.1")
+                .addNewCondition()
+                .withType("Ready")
+                .withStatus("True")
+                .endCondition()
+                .endStatus()
+                .build())
+        .create();
+    OperatorConfig config = new Port(server.getAddress().getPort(), token);
+    agents = new HttpNodeAgentClient(new AgentDirectory(client, config), config, json);
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(0);
+  }
+
+  private static OperationRequest checkpoint() {
+    return OperationRequest.checkpoint(
+        "gck-1",
+        new CheckpointRequest(ProcessTarget.ofContainer("cid"), "ml.ck", true, 60, null, Map.of()));
+  }
+
+  @Test
+  void callsTheNodesAgentWithTheProjectedToken() throws Exception {
+    assertThat(agents.hasAgent("gpu-1")).isTrue();
+    OperationStatus s = agents.submit("gpu-1", checkpoint());
+    assertThat(s.id()).isEqualTo("op-1");
+    assertThat(s.idempotencyKey()).isEqualTo("gck-1");
+    assertThat(agents.get("gpu-1", "op-1"))
+        .hasValueSatisfying(o -> assertThat(o.step()).isEqualTo("dump"));
+    assertThat(agents.get("gpu-1", "op-gone")).isEmpty();
+    assertThat(authorizations).hasSize(3).containsOnly("Bearer projected-token");
+  }
+
+  @Test
+  void answersMapToRejectedUnreachableOrNoAgent() {
+    submitStatus = 409;
+    assertThatThrownBy(() -> agents.submit("gpu-1", checkpoint()))
+        .isInstanceOf(AgentRejectedException.class)
+        .hasMessageContaining("refused");
+    submitStatus = 500;
+    assertThatThrownBy(() -> agents.submit("gpu-1", checkpoint()))
+        .isInstanceOfSatisfying(
+            AgentUnavailableException.class,
+            e -> assertThat(e.reason()).isEqualTo(ConditionReason.AgentUnreachable))
+        .hasMessageContaining("HTTP 500");
+    assertThat(agents.hasAgent("gpu-2")).isFalse();
+    assertThatThrownBy(() -> agents.submit("gpu-2", checkpoint()))
+        .isInstanceOfSatisfying(
+            AgentUnavailableException.class,
+            e -> assertThat(e.reason()).isEqualTo(ConditionReason.NoAgentOnNode));
+    server.stop(0);
+    assertThatThrownBy(() -> agents.get("gpu-1", "op-1"))
+        .isInstanceOfSatisfying(
+            AgentUnavailableException.class,
+            e -> assertThat(e.reason()).isEqualTo(ConditionReason.AgentUnreachable));
+  }
+
+  /** Test settings with the stand-in's port and token file. */
+  private record Port(int port, Path token) implements OperatorConfig {
+    private static final TestConfig BASE = new TestConfig();
+
+    public String agentNamespace() {
+      return BASE.agentNamespace();
+    }
+
+    public String agentSelector() {
+      return BASE.agentSelector();
+    }
+
+    public int agentPort() {
+      return port;
+    }
+
+    public Path agentTokenPath() {
+      return token;
+    }
+
+    public Duration pollInterval() {
+      return BASE.pollInterval();
+    }
+
+    public int maxAttempts() {
+      return BASE.maxAttempts();
+    }
+
+    public Duration retryBackoff() {
+      return BASE.retryBackoff();
+    }
+
+    public String placeholderImage() {
+      return BASE.placeholderImage();
+    }
+
+    public Duration placeholderTimeout() {
+      return BASE.placeholderTimeout();
+    }
+  }
+}

@@ -102,6 +102,44 @@ class ChartTest {
   }
 
   @Test
+  void onlyTheOperatorMayReachTheAgentsAndMonitoringIsOptIn() {
+    List<HasMetadata> objects = render();
+    var policy = find(objects, io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
+    assertThat(policy.getSpec().getPodSelector().getMatchLabels())
+        .containsEntry("app.kubernetes.io/component", "agent");
+    assertThat(policy.getSpec().getIngress())
+        .singleElement()
+        .satisfies(
+            rule -> {
+              assertThat(rule.getFrom())
+                  .singleElement()
+                  .satisfies(
+                      peer ->
+                          assertThat(peer.getPodSelector().getMatchLabels())
+                              .containsEntry("app.kubernetes.io/component", "operator"));
+              assertThat(rule.getPorts())
+                  .singleElement()
+                  .satisfies(p -> assertThat(p.getPort().getIntVal()).isEqualTo(8443));
+            });
+    assertThat(objects).noneMatch(o -> o.getKind().equals("ServiceMonitor"));
+
+    List<HasMetadata> monitored =
+        render(
+            c -> c.set("serviceMonitor.enabled", true),
+            c -> c.set("networkPolicy.enabled", false),
+            c -> c.set("agent.runtimeClassName", "nvidia"));
+    assertThat(monitored).anyMatch(o -> o.getKind().equals("ServiceMonitor"));
+    assertThat(monitored).noneMatch(o -> o.getKind().equals("NetworkPolicy"));
+    assertThat(
+            find(monitored, DaemonSet.class)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getRuntimeClassName())
+        .isEqualTo("nvidia");
+  }
+
+  @Test
   void agentOnlyMayReviewTokensAndKnowsTheOperatorIdentity() {
     List<HasMetadata> objects = render();
     var role =

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the node agent image's root filesystem content into a folder: the same layout the
+# Dockerfile (images/node-agent/Dockerfile) copies into the image, so it can be run and tested here,
+# where no Docker engine runs.
+#   OUT/opt/warmstart/criu/        CRIU >= 4.2 from scripts/install-criu.sh (relocatable prefix)
+#   OUT/opt/warmstart/plugins/     warmstart_cuda_plugin.so (CRIU --libdir)
+#   OUT/opt/warmstart/bin/pause    static wait-forever binary for placeholder pods
+#   OUT/opt/warmstart/jre/         jlink'd Java runtime with what the agent uses
+#   OUT/opt/warmstart/quarkus-app/ the agent
+# Usage: scripts/build-agent-rootfs.sh OUT
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:?usage: build-agent-rootfs.sh OUT}
+opt=$out/opt/warmstart
+rm -rf "$opt"
+mkdir -p "$opt/plugins" "$opt/bin"
+
+"$repo/scripts/install-criu.sh" --prefix "$opt/criu" --no-check >&2
+make -s -C "$repo/native-plugin" CRIU_PREFIX="$opt/criu" BUILD="$opt/.build" all >&2
+cp "$opt/.build/warmstart_cuda_plugin.so" "$opt/plugins/"
+cp "$opt/.build/pause" "$opt/bin/pause"
+rm -rf "$opt/.build"
+
+app=$repo/node-agent/target/quarkus-app
+if [ ! -f "$app/quarkus-run.jar" ]; then
+  (cd "$repo" && mvn -B -ntp -q install -DskipTests -pl api,node-agent) >&2
+fi
+cp -r "$app" "$opt/quarkus-app"
+jlink --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.xml,java.sql,jdk.unsupported,jdk.crypto.ec,java.security.jgss,jdk.zipfs,java.instrument,jdk.management,java.transaction.xa,java.compiler,jdk.naming.dns,java.scripting,java.rmi \
+  --strip-debug --no-header-files --no-man-pages --output "$opt/jre" >&2
+chmod -R go-w "$opt"
+du -sh "$opt"/* >&2

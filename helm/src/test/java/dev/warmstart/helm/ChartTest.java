@@ -91,7 +91,9 @@ class ChartTest {
             "events:create");
     var pod = find(objects, Deployment.class).getSpec().getTemplate().getSpec();
     assertThat(pod.getVolumes())
-        .anySatisfy(
+        .filteredOn(v -> v.getName().equals("agent-token"))
+        .singleElement()
+        .satisfies(
             v ->
                 assertThat(
                         v.getProjected().getSources().get(0).getServiceAccountToken().getAudience())

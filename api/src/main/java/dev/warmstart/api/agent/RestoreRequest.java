@@ -8,7 +8,9 @@ import java.util.List;
  * ({@code intoContainerId}), whose GPUs are {@code targetGpuUuids}.
  *
  * @param prepareOnly stop after CRIU's part: the tree runs with its CUDA state checkpointed (no GPU
- *     memory held) until an ACTIVATE operation names this one
+ *     memory held) until an ACTIVATE operation names this one (a Warm standby)
+ * @param keepLocked with prepareOnly: also copy the GPU memory back but keep the process locked (a
+ *     Hot standby, whose activation is only the unlock)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
@@ -16,11 +18,25 @@ public record RestoreRequest(
     String intoContainerId,
     List<String> targetGpuUuids,
     int timeoutSeconds,
-    Boolean prepareOnly) {
+    Boolean prepareOnly,
+    Boolean keepLocked) {
 
   public RestoreRequest(
       String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {
-    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, null);
+    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, null, null);
+  }
+
+  public RestoreRequest(
+      String imageName,
+      String intoContainerId,
+      List<String> targetGpuUuids,
+      int timeoutSeconds,
+      Boolean prepareOnly) {
+    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, prepareOnly, null);
+  }
+
+  public boolean hot() {
+    return prepared() && Boolean.TRUE.equals(keepLocked);
   }
 
   public boolean prepared() {

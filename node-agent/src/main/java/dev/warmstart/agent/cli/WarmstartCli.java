@@ -242,6 +242,13 @@ public final class WarmstartCli {
     boolean prepare;
 
     @Option(
+        names = "--hot",
+        description =
+            "With --prepare: also copy the GPU memory back, keeping the process locked (activation"
+                + " is then only the unlock).")
+    boolean hot;
+
+    @Option(
         names = "--gpu",
         description = "Restore onto this GPU (UUID; repeat for several). Default: the same GPUs.")
     List<String> gpus = new ArrayList<>();
@@ -253,7 +260,13 @@ public final class WarmstartCli {
             cli.agentSocket().get(),
             OperationRequest.restore(
                 "cli-" + UUID.randomUUID(),
-                new RestoreRequest(name, container, gpus, timeoutSeconds, prepare ? true : null)),
+                new RestoreRequest(
+                    name,
+                    container,
+                    gpus,
+                    timeoutSeconds,
+                    prepare ? true : null,
+                    prepare && hot ? true : null)),
             out);
       }
       RestoreResult r =
@@ -263,7 +276,9 @@ public final class WarmstartCli {
                       name,
                       Optional.ofNullable(container),
                       gpus,
-                      prepare,
+                      !prepare
+                          ? RestoreCommand.Stage.RUN
+                          : hot ? RestoreCommand.Stage.HOT : RestoreCommand.Stage.WARM,
                       Duration.ofSeconds(timeoutSeconds)),
                   out::progress);
       Map<String, Object> result = new LinkedHashMap<>();

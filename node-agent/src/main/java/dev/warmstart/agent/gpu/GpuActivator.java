@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The second step of a two-step restore: brings back the GPU state of a restored tree whose CUDA
- * processes are still checkpointed (driver restore, then unlock), every process in parallel.
+ * The driver's half of a staged restore, every CUDA process of a tree in parallel: restore the GPU
+ * memory of checkpointed processes (a Hot standby stops there, locked), and unlock (activation).
  */
 public final class GpuActivator {
   private final GpuRuntime gpus;
@@ -34,7 +34,25 @@ public final class GpuActivator {
 
   private record Done(long restoreMs, long unlockMs) {}
 
+  /**
+   * Brings the tree's CUDA processes to RUNNING: a CHECKPOINTED process gets its GPU memory back
+   * and is unlocked, a LOCKED one (a Hot standby) is only unlocked.
+   */
   public Activation activate(List<Integer> tree, List<GpuPair> remap, Duration timeout)
+      throws CriuFailure {
+    return run(tree, remap, timeout, true);
+  }
+
+  /**
+   * Copies the GPU memory of the tree's checkpointed CUDA processes back and leaves them LOCKED: a
+   * Hot standby, whose activation is only the unlock.
+   */
+  public Activation restoreLocked(List<Integer> tree, List<GpuPair> remap, Duration timeout)
+      throws CriuFailure {
+    return run(tree, remap, timeout, false);
+  }
+
+  private Activation run(List<Integer> tree, List<GpuPair> remap, Duration timeout, boolean unlock)
       throws CriuFailure {
     CudaDriver cuda =
         gpus.cuda()
@@ -44,28 +62,31 @@ public final class GpuActivator {
                         ErrorReason.IncompatibleGpu,
                         "cannot activate: no CUDA driver here (" + gpus.unavailableReason() + ")"));
     long t0 = System.nanoTime();
-    List<Integer> pids = new ArrayList<>();
+    Map<Integer, CudaProcessState> states = new LinkedHashMap<>();
     for (int pid : tree) {
       try {
-        if (cuda.processState(pid).filter(s -> s == CudaProcessState.CHECKPOINTED).isPresent()) {
-          pids.add(pid);
-        }
+        cuda.processState(pid)
+            .filter(
+                s -> s == CudaProcessState.CHECKPOINTED || (unlock && s == CudaProcessState.LOCKED))
+            .ifPresent(s -> states.put(pid, s));
       } catch (CudaException e) {
         throw new CriuFailure(
             ErrorReason.GpuRestoreFailed, "cannot read the CUDA state of " + pid + ": " + e, e);
       }
     }
-    if (pids.isEmpty()) {
+    if (states.isEmpty()) {
       throw new CriuFailure(
           ErrorReason.InvalidRequest,
           "no process of tree " + tree + " has checkpointed CUDA state: nothing to activate");
     }
+    List<Integer> pids = List.copyOf(states.keySet());
     long scanMs = (System.nanoTime() - t0) / 1_000_000;
     ExecutorService pool = Executors.newFixedThreadPool(pids.size());
     try {
       List<Future<Done>> running = new ArrayList<>();
       for (int pid : pids) {
-        running.add(pool.submit(() -> restoreAndUnlock(cuda, pid, remap)));
+        boolean restore = states.get(pid) == CudaProcessState.CHECKPOINTED;
+        running.add(pool.submit(() -> step(cuda, pid, remap, restore, unlock)));
       }
       long deadline = System.nanoTime() + timeout.toNanos();
       long restoreMs = 0;
@@ -94,20 +115,27 @@ public final class GpuActivator {
       Map<String, Long> timings = new LinkedHashMap<>();
       timings.put("cudaScan", scanMs);
       timings.put("gpuRestore", restoreMs);
-      timings.put("gpuUnlock", unlockMs);
-      timings.put("activate", (System.nanoTime() - t0) / 1_000_000);
-      return new Activation(List.copyOf(pids), timings);
+      if (unlock) {
+        timings.put("gpuUnlock", unlockMs);
+      }
+      timings.put(unlock ? "activate" : "gpuRestoreLocked", (System.nanoTime() - t0) / 1_000_000);
+      return new Activation(pids, timings);
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private static Done restoreAndUnlock(CudaDriver cuda, int pid, List<GpuPair> remap)
+  private static Done step(
+      CudaDriver cuda, int pid, List<GpuPair> remap, boolean restore, boolean unlock)
       throws CudaException {
     long t = System.nanoTime();
-    cuda.restore(pid, remap);
+    if (restore) {
+      cuda.restore(pid, remap);
+    }
     long restored = System.nanoTime();
-    cuda.unlock(pid);
+    if (unlock) {
+      cuda.unlock(pid);
+    }
     return new Done((restored - t) / 1_000_000, (System.nanoTime() - restored) / 1_000_000);
   }
 }

@@ -134,7 +134,9 @@ public final class OperationService {
                           r.imageName(),
                           Optional.ofNullable(r.intoContainerId()),
                           r.targetGpuUuids() == null ? List.of() : r.targetGpuUuids(),
-                          r.prepared(),
+                          r.hot()
+                              ? RestoreCommand.Stage.HOT
+                              : r.prepared() ? RestoreCommand.Stage.WARM : RestoreCommand.Stage.RUN,
                           Duration.ofSeconds(r.timeoutSeconds())),
                       progress);
           update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));

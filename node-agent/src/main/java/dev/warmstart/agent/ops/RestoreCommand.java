@@ -9,17 +9,40 @@ import java.util.Optional;
  *
  * @param intoContainer running placeholder container to restore into; empty: onto the host
  * @param targetGpus GPU UUIDs to restore onto (a placeholder pod's); empty: chosen by the agent
- * @param prepareOnly stop after CRIU: the tree runs with its CUDA state still checkpointed, holding
- *     no GPU memory, until {@link RestoreService#activate} brings it back
+ * @param stage how far to go: RUN (everything), WARM or HOT (a standby, until {@link
+ *     RestoreService#activate})
  */
 public record RestoreCommand(
     String imageName,
     Optional<String> intoContainer,
     List<String> targetGpus,
-    boolean prepareOnly,
+    Stage stage,
     Duration timeout) {
 
+  /** Where a restore stops. */
+  public enum Stage {
+    /** CRIU and GPU: the process runs. */
+    RUN,
+    /** CRIU only: the process exists with its CUDA state checkpointed, holding no GPU memory. */
+    WARM,
+    /** CRIU and the GPU memory copy, the process kept locked: activation is only the unlock. */
+    HOT
+  }
+
+  public RestoreCommand(
+      String imageName,
+      Optional<String> intoContainer,
+      List<String> targetGpus,
+      boolean prepareOnly,
+      Duration timeout) {
+    this(imageName, intoContainer, targetGpus, prepareOnly ? Stage.WARM : Stage.RUN, timeout);
+  }
+
   public static RestoreCommand full(String imageName, Optional<String> into, Duration timeout) {
-    return new RestoreCommand(imageName, into, List.of(), false, timeout);
+    return new RestoreCommand(imageName, into, List.of(), Stage.RUN, timeout);
+  }
+
+  public boolean prepareOnly() {
+    return stage != Stage.RUN;
   }
 }

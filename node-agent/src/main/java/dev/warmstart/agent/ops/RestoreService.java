@@ -115,7 +115,15 @@ public final class RestoreService {
             ErrorReason.GpuRestoreFailed,
             "the process tree was restored but its GPU state was not: " + cuda.get().errors());
       }
-      if (cmd.prepareOnly()) {
+      if (cmd.stage() == RestoreCommand.Stage.HOT && cuda.isPresent()) {
+        timings.put("cudaInit", Math.round(cuda.get().cuInitMs()));
+        try {
+          timings.putAll(activator.restoreLocked(procfs.tree(pid), remap, cmd.timeout()).timings());
+        } catch (CriuFailure e) {
+          killTree(pid); // a half-restored standby is of no use
+          throw e;
+        }
+      } else if (cmd.prepareOnly()) {
         cuda.ifPresent(r -> timings.put("cudaInit", Math.round(r.cuInitMs())));
       } else {
         cuda.ifPresent(r -> timings.putAll(r.timings("gpuRestore", "gpuUnlock")));

@@ -257,6 +257,34 @@ class GpuAgentIT {
   }
 
   @Test
+  void hotStandbyHoldsItsGpuMemoryLockedAndActivationOnlyUnlocks() throws Exception {
+    List<Integer> pids = startApp(Map.of());
+    checkpointAndStop(pids);
+    RestoreResult hot =
+        agent
+            .restores()
+            .restore(
+                new RestoreCommand("gpu", Optional.empty(), List.of(), RestoreCommand.Stage.HOT, T),
+                Progress.NONE);
+    try {
+      assertThat(hot.timings()).containsKeys("gpuRestore", "gpuRestoreLocked");
+      for (int p : pids) {
+        assertThat(cudaState(p)).as("pid %d restored but locked", p).isEqualTo("1");
+      }
+      int restoresBefore = driverCalls("restore").size();
+      Map<String, Long> timings =
+          agent.restores().activate(new ActivateCommand(hot.pid(), "gpu", List.of(), T));
+      assertThat(timings).containsKey("gpuUnlock");
+      assertThat(driverCalls("restore")).as("no second GPU copy").hasSize(restoresBefore);
+      for (int p : pids) {
+        assertThat(cudaState(p)).isEqualTo("0");
+      }
+    } finally {
+      Workload.kill(hot.pid());
+    }
+  }
+
+  @Test
   void restoreOntoAnotherGpuRemapsAndRefusesTargetsThatDoNotFit() throws Exception {
     List<Integer> pids = startApp(Map.of());
     NativeEnv.set("FAKE_NVML_PROCS", "0:" + pids.get(0) + ":2147483648");

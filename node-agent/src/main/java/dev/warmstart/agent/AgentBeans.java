@@ -4,6 +4,7 @@ import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.GpuSettings;
 import dev.warmstart.agent.gpu.WarmContextPool;
 import dev.warmstart.agent.ops.AgentComponents;
+import dev.warmstart.agent.ops.HugePages;
 import dev.warmstart.agent.ops.OperationJournal;
 import dev.warmstart.agent.ops.OperationService;
 import dev.warmstart.agent.proc.Procfs;
@@ -73,8 +74,21 @@ public class AgentBeans {
 
   @Produces
   @Singleton
+  HugePages hugePages(AgentConfig config) throws IOException {
+    HugePages thp =
+        new HugePages(config.thp(), config.thpSysfs(), config.journalDir().resolve("thp-original"));
+    thp.recover();
+    return thp;
+  }
+
+  @Produces
+  @Singleton
   OperationService operations(
-      AgentComponents components, AgentConfig config, ExecutorService executor, Clock clock)
+      AgentComponents components,
+      AgentConfig config,
+      ExecutorService executor,
+      Clock clock,
+      HugePages hugePages)
       throws IOException {
     return new OperationService(
         components,
@@ -82,6 +96,7 @@ public class AgentBeans {
         executor,
         clock,
         config.nodeName(),
-        new Procfs());
+        new Procfs(),
+        hugePages);
   }
 }

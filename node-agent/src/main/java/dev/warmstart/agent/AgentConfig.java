@@ -43,6 +43,16 @@ public interface AgentConfig {
 
   Gpu gpu();
 
+  /**
+   * Transparent huge page policy while checkpoints and restores run (always, madvise, never);
+   * unset: the node's policy is left alone. Restored after each operation and after a crash.
+   */
+  Optional<String> thp();
+
+  /** The kernel's THP switch (a setting for tests). */
+  @WithDefault("/sys/kernel/mm/transparent_hugepage/enabled")
+  Path thpSysfs();
+
   /** How the agent uses the node's GPUs. */
   interface Gpu {
     /** Off: CPU-only, even where a driver is installed. */

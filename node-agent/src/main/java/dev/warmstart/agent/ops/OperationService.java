@@ -48,6 +48,8 @@ public final class OperationService {
   private final Map<String, String> idByKey = new ConcurrentHashMap<>();
   private final Map<String, ReentrantLock> imageLocks = new ConcurrentHashMap<>();
 
+  private final HugePages hugePages;
+
   public OperationService(
       AgentComponents agent,
       OperationJournal journal,
@@ -56,6 +58,22 @@ public final class OperationService {
       String nodeName,
       Procfs procfs)
       throws IOException {
+    this(agent, journal, executor, clock, nodeName, procfs, null);
+  }
+
+  /**
+   * @param hugePages THP policy during checkpoints and restores; null: leave the node's alone
+   */
+  public OperationService(
+      AgentComponents agent,
+      OperationJournal journal,
+      ExecutorService executor,
+      Clock clock,
+      String nodeName,
+      Procfs procfs,
+      HugePages hugePages)
+      throws IOException {
+    this.hugePages = hugePages;
     this.agent = agent;
     this.journal = journal;
     this.executor = executor;
@@ -118,6 +136,26 @@ public final class OperationService {
     try {
       update(id, s -> with(s, OperationState.RUNNING, "start"));
       Progress progress = step -> update(id, s -> with(s, OperationState.RUNNING, step));
+      try (AutoCloseable thp =
+          hugePages != null && req.kind() != OperationKind.DELETE_IMAGE
+              ? hugePages.during()
+              : () -> {}) {
+        perform(id, req, progress);
+      }
+    } catch (CriuFailure e) {
+      update(id, s -> failed(s, e.reason(), e.getMessage()));
+    } catch (IllegalArgumentException e) {
+      update(id, s -> failed(s, ErrorReason.InvalidRequest, e.getMessage()));
+    } catch (Exception e) {
+      update(id, s -> failed(s, ErrorReason.Internal, String.valueOf(e)));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void perform(String id, OperationRequest req, Progress progress)
+      throws CriuFailure, IOException {
+    {
       switch (req.kind()) {
         case CHECKPOINT -> {
           StoredImage image =
@@ -165,14 +203,6 @@ public final class OperationService {
           update(id, s -> done(s, Map.of(), null, null));
         }
       }
-    } catch (CriuFailure e) {
-      update(id, s -> failed(s, e.reason(), e.getMessage()));
-    } catch (IllegalArgumentException e) {
-      update(id, s -> failed(s, ErrorReason.InvalidRequest, e.getMessage()));
-    } catch (IOException | RuntimeException e) {
-      update(id, s -> failed(s, ErrorReason.Internal, String.valueOf(e)));
-    } finally {
-      lock.unlock();
     }
   }
 

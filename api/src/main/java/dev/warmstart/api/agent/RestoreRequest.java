@@ -1,6 +1,7 @@
 package dev.warmstart.api.agent;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.warmstart.api.v1alpha1.HttpHook;
 import java.util.List;
 
 /**
@@ -11,6 +12,8 @@ import java.util.List;
  *     memory held) until an ACTIVATE operation names this one (a Warm standby)
  * @param keepLocked with prepareOnly: also copy the GPU memory back but keep the process locked (a
  *     Hot standby, whose activation is only the unlock)
+ * @param postRestoreHook called on the workload once it runs (after the restore, or after the
+ *     activation of a standby), e.g. to warm it up; a failure fails the operation (HookFailed)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
@@ -19,11 +22,12 @@ public record RestoreRequest(
     List<String> targetGpuUuids,
     int timeoutSeconds,
     Boolean prepareOnly,
-    Boolean keepLocked) {
+    Boolean keepLocked,
+    HttpHook postRestoreHook) {
 
   public RestoreRequest(
       String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {
-    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, null, null);
+    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, null, null, null);
   }
 
   public RestoreRequest(
@@ -32,7 +36,7 @@ public record RestoreRequest(
       List<String> targetGpuUuids,
       int timeoutSeconds,
       Boolean prepareOnly) {
-    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, prepareOnly, null);
+    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, prepareOnly, null, null);
   }
 
   public boolean hot() {

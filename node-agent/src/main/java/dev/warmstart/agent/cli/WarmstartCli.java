@@ -266,7 +266,8 @@ public final class WarmstartCli {
                     gpus,
                     timeoutSeconds,
                     prepare ? true : null,
-                    prepare && hot ? true : null)),
+                    prepare && hot ? true : null,
+                    null)),
             out);
       }
       RestoreResult r =

@@ -1,5 +1,6 @@
 package dev.warmstart.agent.ops;
 
+import dev.warmstart.api.v1alpha1.HttpHook;
 import java.time.Duration;
 import java.util.List;
 
@@ -9,6 +10,16 @@ import java.util.List;
  * @param rootPid host PID of the restored tree's root
  * @param imageName the image it was restored from (its GPU record decides the remap)
  * @param targetGpus GPU UUIDs to restore onto; empty: chosen by the agent
+ * @param postRestoreHook called on the workload once it runs; null for none
  */
 public record ActivateCommand(
-    int rootPid, String imageName, List<String> targetGpus, Duration timeout) {}
+    int rootPid,
+    String imageName,
+    List<String> targetGpus,
+    Duration timeout,
+    HttpHook postRestoreHook) {
+
+  public ActivateCommand(int rootPid, String imageName, List<String> targetGpus, Duration timeout) {
+    this(rootPid, imageName, targetGpus, timeout, null);
+  }
+}

@@ -175,7 +175,8 @@ public final class OperationService {
                           r.hot()
                               ? RestoreCommand.Stage.HOT
                               : r.prepared() ? RestoreCommand.Stage.WARM : RestoreCommand.Stage.RUN,
-                          Duration.ofSeconds(r.timeoutSeconds())),
+                          Duration.ofSeconds(r.timeoutSeconds()),
+                          r.postRestoreHook()),
                       progress);
           update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));
         }
@@ -195,7 +196,8 @@ public final class OperationService {
                           prepared.restoredPid(),
                           origin.imageName(),
                           gpus,
-                          Duration.ofSeconds(a.timeoutSeconds())));
+                          Duration.ofSeconds(a.timeoutSeconds()),
+                          origin.postRestoreHook()));
           update(id, s -> done(s, timings, prepared.image(), prepared.restoredPid()));
         }
         case DELETE_IMAGE -> {

@@ -1,5 +1,6 @@
 package dev.warmstart.agent.ops;
 
+import dev.warmstart.api.v1alpha1.HttpHook;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -11,13 +12,24 @@ import java.util.Optional;
  * @param targetGpus GPU UUIDs to restore onto (a placeholder pod's); empty: chosen by the agent
  * @param stage how far to go: RUN (everything), WARM or HOT (a standby, until {@link
  *     RestoreService#activate})
+ * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
  */
 public record RestoreCommand(
     String imageName,
     Optional<String> intoContainer,
     List<String> targetGpus,
     Stage stage,
-    Duration timeout) {
+    Duration timeout,
+    HttpHook postRestoreHook) {
+
+  public RestoreCommand(
+      String imageName,
+      Optional<String> intoContainer,
+      List<String> targetGpus,
+      Stage stage,
+      Duration timeout) {
+    this(imageName, intoContainer, targetGpus, stage, timeout, null);
+  }
 
   /** Where a restore stops. */
   public enum Stage {

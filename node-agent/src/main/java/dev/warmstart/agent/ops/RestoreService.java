@@ -40,6 +40,7 @@ public final class RestoreService {
   private final GpuActivator activator;
   private final GpuRuntime gpus;
   private final VisibleGpus visibleGpus = new VisibleGpus();
+  private final WorkloadHook hooks = new WorkloadHook();
 
   public RestoreService(
       CriuRunner criu,
@@ -127,6 +128,12 @@ public final class RestoreService {
         cuda.ifPresent(r -> timings.put("cudaInit", Math.round(r.cuInitMs())));
       } else {
         cuda.ifPresent(r -> timings.putAll(r.timings("gpuRestore", "gpuUnlock")));
+        if (cmd.postRestoreHook() != null) {
+          t = System.nanoTime();
+          progress.step("postRestoreHook");
+          hooks.call(pid, cmd.postRestoreHook(), "post-restore");
+          timings.record("postRestoreHook", t);
+        }
       }
       return new RestoreResult(pid, image, timings.withTotal(), cmd.prepareOnly());
     } catch (IOException | NumberFormatException e) {
@@ -166,6 +173,11 @@ public final class RestoreService {
         killTree(cmd.rootPid());
       }
       throw e;
+    }
+    if (cmd.postRestoreHook() != null) {
+      t = System.nanoTime();
+      hooks.call(cmd.rootPid(), cmd.postRestoreHook(), "post-restore");
+      timings.record("postRestoreHook", t);
     }
     return timings.withTotal();
   }

@@ -36,7 +36,7 @@ class WorkloadHookIT {
               self.send_response(code); self.send_header("Content-Length", "0"); self.end_headers()
           do_GET = do_POST
           def log_message(self, *a): pass
-      http.server.HTTPServer(("127.0.0.1", 8123), H).serve_forever()
+      http.server.HTTPServer(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 8123), H).serve_forever()
       """;
   @TempDir Path dir;
   private Process server;
@@ -96,6 +96,62 @@ class WorkloadHookIT {
         .isInstanceOfSatisfying(
             CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
         .hasMessageContaining("Connection refused");
+  }
+
+  @Test
+  void postRestoreHookIsCalledOnTheRestoredServer() throws Exception {
+    Files.writeString(dir.resolve("server.py"), SERVER);
+    int port = 20000 + (int) (ProcessHandle.current().pid() % 10000);
+    server =
+        new ProcessBuilder(
+                "setsid",
+                "python3",
+                dir.resolve("server.py").toString(),
+                dir.resolve("calls.txt").toString(),
+                Integer.toString(port))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start();
+    int pid = (int) server.pid();
+    for (int i = 0; ; i++) { // until it listens
+      try {
+        new WorkloadHook().call(pid, hook("/ready", port), "probe");
+        break;
+      } catch (CriuFailure notYet) {
+        if (i > 100) {
+          throw notYet;
+        }
+        Thread.sleep(50);
+      }
+    }
+    AgentComponents agent = TestEnv.components(dir.resolve("store"));
+    agent
+        .checkpoints()
+        .checkpoint(
+            new CheckpointCommand(
+                ProcessTarget.ofPid(pid), "served", false, Duration.ofMinutes(1), Map.of()),
+            Progress.NONE);
+    server.waitFor();
+    Workload.awaitGone(pid);
+
+    var r =
+        agent
+            .restores()
+            .restore(
+                new dev.warmstart.agent.ops.RestoreCommand(
+                    "served",
+                    java.util.Optional.empty(),
+                    java.util.List.of(),
+                    dev.warmstart.agent.ops.RestoreCommand.Stage.RUN,
+                    Duration.ofMinutes(1),
+                    hook("/wake", port)),
+                Progress.NONE);
+    try {
+      assertThat(r.timings()).containsKey("postRestoreHook");
+      assertThat(Files.readString(dir.resolve("calls.txt"))).isEqualTo("/ready\n/wake\n");
+    } finally {
+      Workload.kill(r.pid());
+    }
   }
 
   @Test

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # GPU restore benchmark, one run on one GPU machine, same workload (samples/cuda-workload/server.py) per size:
-#   baseline       CRIU + its plugins/cuda + the exec-per-action cuda-checkpoint helper (what users have today)
-#   agent-cold     the node agent with our plugin, no warm pool
-#   agent-warm     the node agent with our plugin and its warm CUDA context pool
-#   prepare        agent (warm pool): CRIU restore only, GPU state left checkpointed (no GPU memory held)
-#   activate       then driver restore + unlock of that prepared process (timed from the activate request)
+#   baseline     CRIU + its plugins/cuda + the exec-per-action cuda-checkpoint helper (what users have today)
+#   cold         a full restore through the node agent (our plugin, warm CUDA context pool)
+#   cold-hook    the same from a checkpoint taken after the pre-checkpoint hook (POST /sleep: cached GPU
+#                blocks released)
+#   cold-thp     the agent with THP "always" while it restores
+#   warm         a Warm standby (CRIU restore only, no GPU memory held), timed from the ACTIVATE request
+#   hot          a Hot standby (GPU memory restored, process locked), timed from the ACTIVATE request
+#   two-at-once  two servers' images restored together, until both answer
 # Metric: request → first correct answer (the checksum the server gave before the checkpoint), plus
 # checkpoint time and every phase the agent reports. Output under $OUT: gpu-restore.csv, gpu-restore.md,
 # gpu-restore.png, machine.txt, logs.tar.gz.
@@ -19,7 +22,7 @@ store=/dev/shm/ws-store
 mkdir -p "$OUT" "$work/logs"
 rm -rf "$store" /dev/shm/ws-base; mkdir -p "$store" /dev/shm/ws-base
 csv=$OUT/gpu-restore.csv
-echo "gib,variant,ok,checkpoint_ms,restore_to_first_answer_ms,verify_ms,criu_restore_ms,cuda_init_ms,gpu_restore_ms,gpu_unlock_ms,prepare_ms,image_mib,gpu_mib" >"$csv"
+echo "gib,variant,thp,ok,checkpoint_ms,restore_to_first_answer_ms,verify_ms,criu_restore_ms,cuda_init_ms,gpu_restore_ms,gpu_unlock_ms,prepare_ms,image_mib,gpu_mib" >"$csv"
 
 log() { echo "[$(date +%T)] $*" >&2; }
 now_ms() { date +%s%3N; }
@@ -44,9 +47,10 @@ libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
 # --- the agent ----------------------------------------------------------------------------------------
 sock=$work/agent.sock
 agent_pid=
-start_agent() { # WARM_POOL(true|false)
+start_agent() { # WARM_POOL(true|false) [THP policy during operations]
   stop_agent
   rm -f "$sock"
+  if [ -n "${2:-}" ]; then export WARMSTART_AGENT_THP=$2; else unset WARMSTART_AGENT_THP; fi
   WARMSTART_AGENT_STORE_ROOT=$store WARMSTART_AGENT_JOURNAL_DIR=$work/journal \
   WARMSTART_AGENT_CRIU_BINARY=$criu WARMSTART_AGENT_PLUGIN_DIR=$ours WARMSTART_AGENT_LIBCUDA=$libcuda \
   WARMSTART_AGENT_GPU_WARM_POOL=$1 WARMSTART_AGENT_NODE_NAME=gpu-bench \
@@ -103,80 +107,109 @@ kill_tree() { # PID: the restored server and anything under it
 }
 row() { echo "$*" >>"$csv"; log "row: $*"; }
 
-# --- one size -----------------------------------------------------------------------------------------
+# --- one size ---------------------------------------------------------------------------------------
+restore_req() { # KEY IMAGE [EXTRA_JSON]
+  echo "{\"idempotencyKey\":\"$1\",\"kind\":\"RESTORE\",\"restore\":{\"imageName\":\"$2\",\"timeoutSeconds\":600${3:-}}}"
+}
+ckpt_req() { # KEY PID IMAGE LEAVE_RUNNING [HOOK_PORT]
+  local hook=""; [ -n "${5:-}" ] && hook=",\"preCheckpointHook\":{\"method\":\"POST\",\"path\":\"/sleep\",\"port\":$5,\"timeoutSeconds\":60}"
+  echo "{\"idempotencyKey\":\"$1\",\"kind\":\"CHECKPOINT\",\"checkpoint\":{\"target\":{\"pid\":$2},\"imageName\":\"$3\",\"leaveRunning\":$4,\"timeoutSeconds\":600$hook}}"
+}
+gpu_mib_of() { nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits | awk -F, -v p=$1 '$1==p{print $2+0}'; }
+checkpoint() { # KEY PID IMAGE LEAVE [HOOK_PORT] -> sets CK_MS, CK_MIB; rc
+  local t0 id s; t0=$(now_ms)
+  id=$(submit "$(ckpt_req "$@")"); s=$(await_op "$id"); local rc=$?
+  CK_MS=$(( $(now_ms) - t0 )); CK_MIB=$(du -sm "$store/$3" 2>/dev/null | cut -f1)
+  echo "$s" >"$work/logs/checkpoint-$1.json"; log "checkpoint $1 ($rc) $CK_MS ms, $CK_MIB MiB"
+  return $rc
+}
+# restore_measured VARIANT THP GIB PORT EXPECTED KEY IMAGE CKPT_MS IMG_MIB GPU_MIB: a full restore, timed
+restore_measured() {
+  local t0 id s first ok=false; t0=$(now_ms)
+  id=$(submit "$(restore_req "$6" "$7")")
+  first=$(first_answer "$4" "$5" "$t0"); s=$(await_op "$id"); echo "$s" >"$work/logs/$6.json"
+  [ "$(infer "$4" 2>/dev/null)" = "$5" ] && [ "$first" -ge 0 ] && ok=true
+  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$s" | field timings.gpuRestore),$(echo "$s" | field timings.gpuUnlock),,$9,${10}"
+  kill_tree "$(echo "$s" | field restoredPid)"
+}
+# standby VARIANT THP GIB PORT EXPECTED KEY IMAGE CKPT_MS IMG_MIB GPU_MIB HOT(true|false)
+standby() {
+  local t0 id s rc prep_ms pid held aid first ok=false extra=",\"prepareOnly\":true"
+  [ "${11}" = true ] && extra="$extra,\"keepLocked\":true"
+  t0=$(now_ms); id=$(submit "$(restore_req "$6" "$7" "$extra")"); s=$(await_op "$id"); rc=$?
+  prep_ms=$(( $(now_ms) - t0 )); echo "$s" >"$work/logs/$6.json"
+  pid=$(echo "$s" | field restoredPid); held=$(gpu_mib_of "$pid")
+  log "$1 prepared ($rc) in $prep_ms ms; process $pid holds ${held:-0} MiB"
+  [ $rc -eq 0 ] || { row "$3,$1,$2,false,$8,,,,,,,$prep_ms,$9,${held:-0}"; kill_tree "$pid"; return; }
+  sleep 2
+  t0=$(now_ms)
+  aid=$(submit "{\"idempotencyKey\":\"act-$6\",\"kind\":\"ACTIVATE\",\"activate\":{\"restoreOperationId\":\"$id\",\"timeoutSeconds\":600}}")
+  first=$(first_answer "$4" "$5" "$t0"); local a; a=$(await_op "$aid"); echo "$a" >"$work/logs/act-$6.json"
+  [ "$(infer "$4" 2>/dev/null)" = "$5" ] && [ "$first" -ge 0 ] && ok=true
+  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$a" | field timings.gpuRestore),$(echo "$a" | field timings.gpuUnlock),$prep_ms,$9,${held:-0}"
+  kill_tree "$pid"
+}
+
 bench_size() { # GIB
-  local gib=$1 port=$((18000 + gib)) name="bench-${1}gib"
+  local gib=$1 pa=$((18000 + gib)) pb=$((18100 + gib))
   rm -rf "$store"/* /dev/shm/ws-base/*
   pkill -9 -f samples/cuda-workload/ 2>/dev/null; sleep 1
-  start_agent false || return
-  local pid; pid=$(server $port "$gib"); log "server ${gib} GiB pid $pid"
-  ready $port || { log "server not ready"; tail -20 "$work/logs/server-$port.log" >&2; return; }
-  local before; before=$(infer $port); log "checksum before: $before"
-  local gpu_mib; gpu_mib=$(nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits | awk -F, -v p=$pid '$1==p{print $2+0}')
+  start_agent true "" || return
+  local pid; pid=$(server $pa "$gib"); log "server ${gib} GiB pid $pid"
+  ready $pa || { log "server not ready"; tail -20 "$work/logs/server-$pa.log" >&2; return; }
+  local before; before=$(infer $pa); log "checksum before: $before"
+  local gpu_mib; gpu_mib=$(gpu_mib_of "$pid")
 
-  # Our checkpoint through the agent, the server left running.
-  local t0 id s; t0=$(now_ms)
-  id=$(submit "{\"idempotencyKey\":\"ckpt-$gib\",\"kind\":\"CHECKPOINT\",\"checkpoint\":{\"target\":{\"pid\":$pid},\"imageName\":\"$name\",\"leaveRunning\":true,\"timeoutSeconds\":600}}")
-  s=$(await_op "$id"); local ckpt_rc=$? ckpt_ms=$(( $(now_ms) - t0 ))
-  echo "$s" >"$work/logs/checkpoint-$gib.json"; log "agent checkpoint ($ckpt_rc) in $ckpt_ms ms: $s"
-  local img_mib; img_mib=$(du -sm "$store/$name" 2>/dev/null | cut -f1)
-  [ "$(infer $port)" = "$before" ] || log "WARNING: server answers differently after the checkpoint"
+  checkpoint "ck-$gib" "$pid" "a-$gib" true; local ck_ms=$CK_MS ck_mib=$CK_MIB
+  [ "$(infer $pa)" = "$before" ] || log "WARNING: server answers differently after the checkpoint"
+  checkpoint "ckhook-$gib" "$pid" "ahook-$gib" true "$pa"; local hk_ms=$CK_MS hk_mib=$CK_MIB
+  local hook_gpu; hook_gpu=$(gpu_mib_of "$pid")
+  [ "$(infer $pa)" = "$before" ] || log "WARNING: server answers differently after the hooked checkpoint"
 
-  # Baseline: CRIU + plugins/cuda + helper dumps the same server (and stops it).
-  local bimg=/dev/shm/ws-base/$name; mkdir -p "$bimg"
+  # Baseline: CRIU + plugins/cuda + helper dumps the same server (and stops it), then restores.
+  local bimg=/dev/shm/ws-base/a t0; mkdir -p "$bimg"
   t0=$(now_ms)
   PATH=$helper:$PATH CUDA_HELPER_LOG=$work/logs/helper-dump-$gib.log timeout 600 "$criu" dump -t "$pid" -D "$bimg" -o dump.log -v4 \
     --tcp-established --libdir "$base" >/dev/null 2>&1
   local bdump_rc=$? bdump_ms=$(( $(now_ms) - t0 ))
   log "baseline dump ($bdump_rc) in $bdump_ms ms"
   kill_tree "$pid"
-
-  # (a) baseline restore
   if [ $bdump_rc -eq 0 ]; then
     rm -f "$work/base.pid"; t0=$(now_ms)
     PATH=$helper:$PATH CUDA_HELPER_LOG=$work/logs/helper-restore-$gib.log timeout 600 "$criu" restore -D "$bimg" -o restore.log -v4 -d \
       --tcp-established --libdir "$base" --pidfile "$work/base.pid" >/dev/null 2>&1
     local brestore_ms=$(( $(now_ms) - t0 ))
-    local first; first=$(first_answer $port "$before" "$t0")
-    local ok=false; [ "$(infer $port 2>/dev/null)" = "$before" ] && [ "$first" -ge 0 ] && ok=true
-    row "$gib,baseline,$ok,$bdump_ms,$first,,$brestore_ms,,,,,$(du -sm "$bimg" | cut -f1),$gpu_mib"
-    cp "$bimg"/*.log "$work/logs/" 2>/dev/null; for f in "$bimg"/*.log; do mv "$work/logs/$(basename "$f")" "$work/logs/baseline-$gib-$(basename "$f")" 2>/dev/null; done
+    local first; first=$(first_answer $pa "$before" "$t0")
+    local ok=false; [ "$(infer $pa 2>/dev/null)" = "$before" ] && [ "$first" -ge 0 ] && ok=true
+    row "$gib,baseline,node,$ok,$bdump_ms,$first,,$brestore_ms,,,,,$(du -sm "$bimg" | cut -f1),$gpu_mib"
+    for f in "$bimg"/*.log; do cp "$f" "$work/logs/baseline-$gib-$(basename "$f")"; done
     kill_tree "$(cat "$work/base.pid" 2>/dev/null || echo -1)"
   fi
   rm -rf "$bimg"
 
-  # (b) agent, no warm pool; (c) agent with the warm pool
-  local variant pool
-  for variant in agent-cold agent-warm; do
-    pool=false; [ $variant = agent-warm ] && pool=true
-    start_agent $pool || continue
-    t0=$(now_ms)
-    id=$(submit "{\"idempotencyKey\":\"$variant-$gib\",\"kind\":\"RESTORE\",\"restore\":{\"imageName\":\"$name\",\"timeoutSeconds\":600}}")
-    local first; first=$(first_answer $port "$before" "$t0")
-    s=$(await_op "$id"); echo "$s" >"$work/logs/$variant-$gib.json"; log "$variant: $s"
-    local ok=false; [ "$(infer $port 2>/dev/null)" = "$before" ] && [ "$first" -ge 0 ] && ok=true
-    row "$gib,$variant,$ok,$ckpt_ms,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$s" | field timings.gpuRestore),$(echo "$s" | field timings.gpuUnlock),,$img_mib,$gpu_mib"
-    kill_tree "$(echo "$s" | field restoredPid)"
-  done
+  restore_measured cold node "$gib" $pa "$before" "cold-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib"
+  restore_measured cold-hook node "$gib" $pa "$before" "coldhook-$gib" "ahook-$gib" "$hk_ms" "$hk_mib" "$hook_gpu"
+  standby warm node "$gib" $pa "$before" "warm-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib" false
+  standby hot node "$gib" $pa "$before" "hot-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib" true
 
-  # (d) prepare, then activate (warm pool still held)
+  start_agent true always || return
+  restore_measured cold-thp always "$gib" $pa "$before" "coldthp-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib"
+  start_agent true "" || return
+
+  # Two restores at once: a second server, checkpointed and stopped, then both images restored together.
+  rm -rf "$store/ahook-$gib"
+  local pid2; pid2=$(server $pb "$gib"); ready $pb || { log "second server not ready"; return; }
+  local before2; before2=$(infer $pb)
+  checkpoint "ckb-$gib" "$pid2" "b-$gib" false; kill_tree "$pid2"
   t0=$(now_ms)
-  id=$(submit "{\"idempotencyKey\":\"prepare-$gib\",\"kind\":\"RESTORE\",\"restore\":{\"imageName\":\"$name\",\"timeoutSeconds\":600,\"prepareOnly\":true}}")
-  s=$(await_op "$id"); local prep_rc=$? prep_ms=$(( $(now_ms) - t0 )); echo "$s" >"$work/logs/prepare-$gib.json"; log "prepare ($prep_rc) in $prep_ms ms: $s"
-  local ppid; ppid=$(echo "$s" | field restoredPid)
-  local held; held=$(nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits | awk -F, -v p=$ppid '$1==p{print $2+0}')
-  log "prepared process $ppid holds ${held:-0} MiB of GPU memory"
-  row "$gib,prepare,$([ $prep_rc -eq 0 ] && echo true || echo false),$ckpt_ms,,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),,,$prep_ms,$img_mib,${held:-0}"
-  if [ $prep_rc -eq 0 ]; then
-    sleep 2  # a standby waits; activation is timed on its own
-    t0=$(now_ms)
-    local aid; aid=$(submit "{\"idempotencyKey\":\"activate-$gib\",\"kind\":\"ACTIVATE\",\"activate\":{\"restoreOperationId\":\"$id\",\"timeoutSeconds\":600}}")
-    local first; first=$(first_answer $port "$before" "$t0")
-    s=$(await_op "$aid"); echo "$s" >"$work/logs/activate-$gib.json"; log "activate: $s"
-    local ok=false; [ "$(infer $port 2>/dev/null)" = "$before" ] && [ "$first" -ge 0 ] && ok=true
-    row "$gib,activate,$ok,$ckpt_ms,$first,,,,$(echo "$s" | field timings.gpuRestore),$(echo "$s" | field timings.gpuUnlock),$prep_ms,$img_mib,$gpu_mib"
-  fi
-  kill_tree "$ppid"
+  local ida idb; ida=$(submit "$(restore_req "two-a-$gib" "a-$gib")"); idb=$(submit "$(restore_req "two-b-$gib" "b-$gib")")
+  local fa fb; fa=$(first_answer $pa "$before" "$t0") & local wa=$!
+  fb=$(first_answer $pb "$before2" "$t0"); wait $wa
+  local both=$(( $(now_ms) - t0 ))
+  local sa sb; sa=$(await_op "$ida"); sb=$(await_op "$idb")
+  local ok=false; [ "$(infer $pa 2>/dev/null)" = "$before" ] && [ "$(infer $pb 2>/dev/null)" = "$before2" ] && ok=true
+  row "$gib,two-at-once,node,$ok,$ck_ms,$both,$(echo "$sa" | field timings.verify),$(echo "$sa" | field timings.criuRestore)/$(echo "$sb" | field timings.criuRestore),,$(echo "$sa" | field timings.gpuRestore)/$(echo "$sb" | field timings.gpuRestore),,,$ck_mib,$((2 * gpu_mib))"
+  kill_tree "$(echo "$sa" | field restoredPid)"; kill_tree "$(echo "$sb" | field restoredPid)"
   stop_agent
   rm -rf "$store"/*
 }

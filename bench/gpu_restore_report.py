@@ -13,6 +13,12 @@ LABELS = {
     "agent-warm": "agent, our plugin, warm pool",
     "prepare": "prepare (CRIU only, GPU state left checkpointed)",
     "activate": "activate a prepared process",
+    "cold": "agent: full restore",
+    "cold-hook": "agent: full restore, checkpoint after /sleep hook",
+    "cold-thp": "agent: full restore, THP always",
+    "warm": "Warm standby: activation",
+    "hot": "Hot standby: activation",
+    "two-at-once": "two full restores at once (both answer)",
 }
 
 
@@ -30,12 +36,12 @@ def main():
         f"GPU restore benchmark on {machine}. Times in ms; 'first answer' is request → first correct answer"
         " (prepare: request → prepared).",
         "",
-        "| GiB | variant | identical output | checkpoint | first answer | verify | CRIU restore | cuInit in plugin"
-        " | GPU restore | GPU unlock | prepare | image MiB | GPU MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| GiB | variant | THP | identical output | checkpoint | first answer | verify | CRIU restore"
+        " | cuInit in plugin | GPU restore | GPU unlock | prepare | image MiB | GPU MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        cells = [r["gib"], LABELS.get(r["variant"], r["variant"]), r["ok"]] + [
+        cells = [r["gib"], LABELS.get(r["variant"], r["variant"]), r.get("thp", ""), r["ok"]] + [
             "" if r[k] in ("", "-1") else r[k]
             for k in ("checkpoint_ms", "restore_to_first_answer_ms", "verify_ms", "criu_restore_ms",
                       "cuda_init_ms", "gpu_restore_ms", "gpu_unlock_ms", "prepare_ms", "image_mib", "gpu_mib")
@@ -51,9 +57,11 @@ def main():
     except ImportError:
         print("matplotlib missing: no plot", file=sys.stderr)
         return
-    variants = [v for v in ("baseline", "agent-cold", "agent-warm", "activate") if any(r["variant"] == v for r in rows)]
+    order = ("baseline", "agent-cold", "agent-warm", "activate", "cold", "cold-hook", "cold-thp", "warm", "hot",
+             "two-at-once")
+    variants = [v for v in order if any(r["variant"] == v for r in rows)]
     sizes = sorted({r["gib"] for r in rows}, key=float)
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     width = 0.8 / max(1, len(variants))
     for i, v in enumerate(variants):
         ys = []

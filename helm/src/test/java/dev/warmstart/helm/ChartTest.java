@@ -194,12 +194,16 @@ class ChartTest {
             c -> c.set("operator.replicas", 2),
             c -> c.set("agent.gpu.warmPool", false),
             c -> c.set("agent.gpu.devices[0]", "0"),
-            c -> c.set("agent.gpu.devices[1]", "2"));
+            c -> c.set("agent.gpu.devices[1]", "2"),
+            c -> c.set("agent.thp", "always"));
     DaemonSet agent = find(objects, DaemonSet.class);
     assertThat(imagesHostPath(agent)).isEqualTo("/data/ckpt");
     assertThat(agent.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
         .extracting(e -> e.getName() + "=" + e.getValue())
-        .contains("WARMSTART_AGENT_GPU_WARM_POOL=false", "WARMSTART_AGENT_GPU_DEVICES=0,2");
+        .contains(
+            "WARMSTART_AGENT_GPU_WARM_POOL=false",
+            "WARMSTART_AGENT_GPU_DEVICES=0,2",
+            "WARMSTART_AGENT_THP=always");
     assertThat(agent.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
         .isEqualTo("ghcr.io/warmstart/node-agent:9.9.9");
     assertThat(find(objects, Deployment.class).getSpec().getReplicas()).isEqualTo(2);
@@ -214,6 +218,8 @@ class ChartTest {
     assertThatThrownBy(() -> render(c -> c.set("agent.typo", "x"))).hasMessageContaining("typo");
     assertThatThrownBy(() -> render(c -> c.set("agent.gpu.devices[0]", "first")))
         .hasMessageContaining("devices");
+    assertThatThrownBy(() -> render(c -> c.set("agent.thp", "sometimes")))
+        .hasMessageContaining("thp");
   }
 
   @Test

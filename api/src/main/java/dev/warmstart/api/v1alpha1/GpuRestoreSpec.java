@@ -40,10 +40,30 @@ public record GpuRestoreSpec(
         @JsonPropertyDescription(
             "Auto: remap to the GPUs the new pod got if they are the same model. "
                 + "SameGpu: refuse unless they are the very GPUs of the checkpoint.")
-        GpuRemapPolicy gpuRemap) {
+        GpuRemapPolicy gpuRemap,
+    @Default("None")
+        @JsonPropertyDescription(
+            "None: restore and run. Warm or Hot: stop in phase Standby until the annotation "
+                + "warmstart.dev/activate: \"true\" is set. A standby pod requests the same GPUs as the "
+                + "workload: Kubernetes counts them as taken while it waits (a Warm standby holds no "
+                + "GPU memory, a Hot one holds all of its own).")
+        StandbyMode standby) {
+
+  /** The annotation that activates a standby. */
+  public static final String ACTIVATE_ANNOTATION = "warmstart.dev/activate";
+
+  public GpuRestoreSpec(
+      String checkpointName,
+      String podName,
+      String nodeName,
+      Map<String, String> nodeSelector,
+      GpuRemapPolicy gpuRemap) {
+    this(checkpointName, podName, nodeName, nodeSelector, gpuRemap, null);
+  }
 
   public GpuRestoreSpec {
     gpuRemap = gpuRemap == null ? GpuRemapPolicy.Auto : gpuRemap;
+    standby = standby == null ? StandbyMode.None : standby;
     nodeSelector = nodeSelector == null ? null : Map.copyOf(nodeSelector);
   }
 }

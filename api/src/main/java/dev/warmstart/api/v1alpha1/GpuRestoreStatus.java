@@ -10,7 +10,7 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GpuRestoreStatus(
     @PrinterColumn(name = "Phase")
-        @JsonPropertyDescription("Pending, Scheduling, Restoring, Running or Failed.")
+        @JsonPropertyDescription("Pending, Scheduling, Restoring, Standby, Running or Failed.")
         RestorePhase phase,
     @PrinterColumn(name = "Node") @JsonPropertyDescription("Node of the restored pod.")
         String nodeName,
@@ -26,4 +26,6 @@ public record GpuRestoreStatus(
         String operationId,
     @JsonPropertyDescription("Dispatch attempts so far (retries back off and stop at a limit).")
         Integer attempts,
+    @JsonPropertyDescription("Node agent operation id of a standby's activation.")
+        String activationOperationId,
     @JsonPropertyDescription("Last outcome, for a person.") String message) {}

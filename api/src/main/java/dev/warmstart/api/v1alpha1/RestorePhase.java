@@ -5,6 +5,8 @@ public enum RestorePhase {
   Pending,
   Scheduling,
   Restoring,
+  /** A Warm or Hot standby, restored into its pod and waiting for activation. */
+  Standby,
   Running,
   Failed;
 

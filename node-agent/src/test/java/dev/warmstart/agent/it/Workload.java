@@ -61,6 +61,9 @@ final class Workload implements AutoCloseable {
             "-Xms1400m",
             "-Xmx1400m",
             "-XX:+UseSerialGC",
+            // No mmapped /tmp/hsperfdata_<user>/<pid>: any JVM starting while this one is
+            // checkpointed deletes that file as stale, and CRIU then cannot restore the mapping.
+            "-XX:-UsePerfData",
             TestEnv.workload("HeapHolder.java").toString(),
             Integer.toString(port)),
         port);

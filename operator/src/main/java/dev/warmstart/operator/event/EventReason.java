@@ -13,5 +13,8 @@ public enum EventReason {
   RestoreStarted,
   RestoreSucceeded,
   RestoreFailed,
-  RestoreRejected
+  RestoreRejected,
+  StandbyReady,
+  StandbyActivated,
+  StandbyLost
 }

@@ -26,6 +26,10 @@ public enum ConditionReason {
   IncompatibleGpu,
   HookFailed,
   RestoreFailed,
+  // Standby
+  StandbyReady,
+  Activating,
+  StandbyLost,
   // PlaceholderReady
   PlaceholderPending,
   PlaceholderRunning,

@@ -126,8 +126,39 @@ public class RestoreStatusFactory {
     List<Condition> c =
         cond(cr, s.conditions(), Progressing, False, ConditionReason.Succeeded, msg);
     c = cond(cr, c, Ready, True, ConditionReason.Succeeded, msg);
+    Map<String, Long> all = new java.util.LinkedHashMap<>();
+    if (s.timings() != null) {
+      all.putAll(s.timings());
+    }
+    all.putAll(timings == null ? Map.of() : timings);
     return new GpuRestoreStatus(
         RestorePhase.Running,
+        s.nodeName(),
+        s.podName(),
+        generation(cr),
+        c,
+        all,
+        s.operationId(),
+        s.attempts(),
+        s.activationOperationId(),
+        msg);
+  }
+
+  /** A Warm or Hot standby is in its pod, waiting for the activation annotation. */
+  public GpuRestoreStatus standby(GpuRestore cr, Integer pid, Map<String, Long> timings) {
+    GpuRestoreStatus s = current(cr);
+    String msg =
+        cr.getSpec().standby()
+            + " standby: process "
+            + pid
+            + " waits in pod "
+            + s.podName()
+            + "; set annotation warmstart.dev/activate=true to run it";
+    List<Condition> c =
+        cond(cr, s.conditions(), Progressing, False, ConditionReason.StandbyReady, msg);
+    c = cond(cr, c, Ready, False, ConditionReason.StandbyReady, msg);
+    return new GpuRestoreStatus(
+        RestorePhase.Standby,
         s.nodeName(),
         s.podName(),
         generation(cr),
@@ -135,6 +166,25 @@ public class RestoreStatusFactory {
         timings,
         s.operationId(),
         s.attempts(),
+        null,
+        msg);
+  }
+
+  /** The agent accepted the activation of a standby. */
+  public GpuRestoreStatus activating(GpuRestore cr, String activationId) {
+    GpuRestoreStatus s = current(cr);
+    String msg =
+        "activating the standby in pod " + s.podName() + " (operation " + activationId + ")";
+    return new GpuRestoreStatus(
+        RestorePhase.Restoring,
+        s.nodeName(),
+        s.podName(),
+        generation(cr),
+        cond(cr, s.conditions(), Progressing, True, ConditionReason.Activating, msg),
+        s.timings(),
+        s.operationId(),
+        s.attempts(),
+        activationId,
         msg);
   }
 
@@ -169,7 +219,16 @@ public class RestoreStatusFactory {
       List<Condition> conditions) {
     GpuRestoreStatus s = current(cr);
     return new GpuRestoreStatus(
-        phase, node, pod, generation(cr), conditions, s.timings(), op, attempts, message);
+        phase,
+        node,
+        pod,
+        generation(cr),
+        conditions,
+        s.timings(),
+        op,
+        attempts,
+        s.activationOperationId(),
+        message);
   }
 
   private List<Condition> cond(
@@ -185,7 +244,7 @@ public class RestoreStatusFactory {
   private static GpuRestoreStatus current(GpuRestore cr) {
     return cr.getStatus() != null
         ? cr.getStatus()
-        : new GpuRestoreStatus(null, null, null, null, List.of(), null, null, 0, null);
+        : new GpuRestoreStatus(null, null, null, null, List.of(), null, null, 0, null, null);
   }
 
   private static int attempts(GpuRestoreStatus s) {

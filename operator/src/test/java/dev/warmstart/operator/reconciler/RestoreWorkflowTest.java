@@ -235,6 +235,77 @@ class RestoreWorkflowTest {
     }
   }
 
+  private GpuRestore standbyRestore(String name, dev.warmstart.api.v1alpha1.StandbyMode mode) {
+    GpuRestore r = new GpuRestore();
+    r.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace(Cluster.NS)
+            .build());
+    r.setSpec(new dev.warmstart.api.v1alpha1.GpuRestoreSpec("ck", null, null, null, null, mode));
+    client.resource(r).create();
+    reconcile.once(name);
+    cluster.markRunning(placeholder(name), "server", "containerd://" + name);
+    return reconcile.untilSettled(name, 1);
+  }
+
+  private GpuRestore untilPhase(String name, RestorePhase phase) {
+    GpuRestore cr = reconcile.get(name);
+    for (int i = 0; i < 10 && cr.getStatus().phase() != phase; i++) {
+      cr = reconcile.once(name);
+    }
+    return cr;
+  }
+
+  private void annotateActivate(String name) {
+    GpuRestore cr = reconcile.get(name);
+    cr.getMetadata().setAnnotations(java.util.Map.of("warmstart.dev/activate", "true"));
+    client.resource(cr).update();
+  }
+
+  @Test
+  void warmStandbyWaitsInItsPodUntilTheAnnotationThenActivatesOnce() {
+    standbyRestore("w", dev.warmstart.api.v1alpha1.StandbyMode.Warm);
+    var req = agents.submissions.get(agents.submissions.size() - 1).restore();
+    assertThat(req.prepareOnly()).isTrue();
+    assertThat(req.keepLocked()).isNull();
+    GpuRestore cr = untilPhase("w", RestorePhase.Standby);
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Standby);
+    assertThatConditions(cr.getStatus().conditions()).has(Ready, False, "StandbyReady");
+    int submitted = agents.submissions.size();
+    for (int i = 0; i < 3; i++) {
+      cr = reconcile.once("w");
+    }
+    assertThat(cr.getStatus().phase()).as("waits").isEqualTo(RestorePhase.Standby);
+    assertThat(agents.submissions).as("no agent call while waiting").hasSize(submitted);
+
+    annotateActivate("w");
+    cr = reconcile.once("w");
+    assertThatConditions(cr.getStatus().conditions()).has(Progressing, True, "Activating");
+    cr = reconcile.untilSettled("w", 10);
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Running);
+    assertThat(cr.getStatus().timings()).containsKey("activation");
+    assertThat(agents.operations(OperationKind.ACTIVATE)).isEqualTo(1);
+    String prepared = cr.getStatus().operationId();
+    assertThat(
+            agents.submissions.get(agents.submissions.size() - 1).activate().restoreOperationId())
+        .isEqualTo(prepared);
+  }
+
+  @Test
+  void hotStandbyAsksForLockedGpuMemoryAndADeadStandbyFailsClearly() {
+    standbyRestore("h", dev.warmstart.api.v1alpha1.StandbyMode.Hot);
+    assertThat(agents.submissions.get(agents.submissions.size() - 1).restore().keepLocked())
+        .isTrue();
+    untilPhase("h", RestorePhase.Standby);
+    agents.failWith = ErrorReason.ProcessNotFound; // the standby's process died meanwhile
+    annotateActivate("h");
+    GpuRestore cr = reconcile.untilSettled("h", 10);
+    assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Failed);
+    assertThatConditions(cr.getStatus().conditions()).has(Ready, False, "StandbyLost");
+    assertThat(placeholder("h")).as("placeholder removed").isNull();
+  }
+
   @Test
   void unreachableAgentIsRetriedThenGivenUp() {
     cluster.restore("r", "ck", null);

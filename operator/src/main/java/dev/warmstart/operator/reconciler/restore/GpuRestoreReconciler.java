@@ -16,7 +16,8 @@ import java.util.Objects;
  * GpuRestore: one workflow step per reconcile, status written by the StatusWriter. The placeholder
  * pod is owned by the GpuRestore, so deleting the restore deletes it (garbage collection).
  */
-@ControllerConfiguration(name = "gpurestore")
+// Not generation-aware: a standby is activated by an annotation, which leaves the generation as is.
+@ControllerConfiguration(name = "gpurestore", generationAwareEventProcessing = false)
 public class GpuRestoreReconciler implements Reconciler<GpuRestore> {
   private static final Duration CONFLICT_RETRY = Duration.ofSeconds(1);
   private final RestoreWorkflow workflow;

@@ -1,5 +1,6 @@
 package dev.warmstart.operator.reconciler.restore;
 
+import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
@@ -8,7 +9,10 @@ import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
+import dev.warmstart.api.v1alpha1.RestorePhase;
+import dev.warmstart.api.v1alpha1.StandbyMode;
 import dev.warmstart.operator.OperatorConfig;
 import dev.warmstart.operator.OperatorMetrics;
 import dev.warmstart.operator.agent.AgentRejectedException;
@@ -27,6 +31,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -69,6 +74,12 @@ public class RestoreWorkflow {
     GpuRestoreStatus s = cr.getStatus();
     if (s != null && s.phase() != null && s.phase().isTerminal()) {
       return Decision.done(s);
+    }
+    if (s != null && s.activationOperationId() != null) {
+      return followActivation(cr);
+    }
+    if (s != null && s.phase() == RestorePhase.Standby) {
+      return activateWhenAsked(cr);
     }
     if (s != null && s.operationId() != null) {
       return follow(cr);
@@ -186,7 +197,10 @@ public class RestoreWorkflow {
                           cr.getMetadata().getNamespace(), cr.getSpec().checkpointName()),
                       containerId.get(),
                       null,
-                      600)));
+                      600,
+                      cr.getSpec().standby() != StandbyMode.None ? true : null,
+                      cr.getSpec().standby() == StandbyMode.Hot ? true : null,
+                      null)));
       events.normal(cr, EventReason.RestoreStarted, "restoring into " + name + " on " + podNode);
       return Decision.after(status.dispatched(cr, podNode, op.id()), config.pollInterval());
     } catch (AgentUnavailableException e) {
@@ -211,6 +225,18 @@ public class RestoreWorkflow {
           "the agent on " + s.nodeName() + " no longer knows operation " + s.operationId());
     }
     OperationStatus o = op.get();
+    if (o.state() == OperationState.SUCCEEDED && cr.getSpec().standby() != StandbyMode.None) {
+      events.normal(
+          cr,
+          EventReason.StandbyReady,
+          cr.getSpec().standby()
+              + " standby ready as PID "
+              + o.restoredPid()
+              + " in "
+              + s.podName());
+      return Decision.after(
+          status.standby(cr, o.restoredPid(), o.timings()), config.pollInterval());
+    }
     if (o.state() == OperationState.SUCCEEDED) {
       events.normal(
           cr,
@@ -226,6 +252,65 @@ public class RestoreWorkflow {
           o.error().reason() + ": " + o.error().message());
     }
     return Decision.after(status.progressing(cr, o.step()), config.pollInterval());
+  }
+
+  /** A standby waits until its activation annotation is set; no agent call meanwhile. */
+  private Decision<GpuRestoreStatus> activateWhenAsked(GpuRestore cr) {
+    var annotations = cr.getMetadata().getAnnotations();
+    if (annotations == null
+        || !"true".equals(annotations.get(GpuRestoreSpec.ACTIVATE_ANNOTATION))) {
+      return Decision.after(cr.getStatus(), config.pollInterval());
+    }
+    GpuRestoreStatus s = cr.getStatus();
+    try {
+      OperationStatus op =
+          agents.submit(
+              s.nodeName(),
+              OperationRequest.activate(
+                  "gra-" + cr.getMetadata().getUid(),
+                  new ActivateRequest(s.operationId(), null, 600)));
+      return Decision.after(status.activating(cr, op.id()), config.pollInterval());
+    } catch (AgentUnavailableException e) {
+      return retry(cr, s.nodeName(), e);
+    } catch (AgentRejectedException e) {
+      return failAndClean(cr, ConditionReason.StandbyLost, e.getMessage());
+    }
+  }
+
+  private Decision<GpuRestoreStatus> followActivation(GpuRestore cr) {
+    GpuRestoreStatus s = cr.getStatus();
+    Optional<OperationStatus> op;
+    try {
+      op = agents.get(s.nodeName(), s.activationOperationId());
+    } catch (AgentUnavailableException e) {
+      return retry(cr, s.nodeName(), e);
+    }
+    if (op.isEmpty()) {
+      return failAndClean(
+          cr,
+          ConditionReason.OperationLost,
+          "the agent on "
+              + s.nodeName()
+              + " no longer knows activation "
+              + s.activationOperationId());
+    }
+    OperationStatus o = op.get();
+    if (o.state() == OperationState.SUCCEEDED) {
+      Map<String, Long> t = new java.util.LinkedHashMap<>();
+      Long total = o.timings() == null ? null : o.timings().get("total");
+      t.put("activation", total);
+      events.normal(cr, EventReason.StandbyActivated, "activated in " + total + " ms");
+      metrics.finished("activate", "succeeded", since(o));
+      return Decision.done(status.running(cr, o.restoredPid(), t));
+    }
+    if (o.state() == OperationState.FAILED) {
+      ConditionReason reason =
+          o.error().reason() == dev.warmstart.api.agent.ErrorReason.ProcessNotFound
+              ? ConditionReason.StandbyLost
+              : ConditionReason.ofAgentError(o.error().reason(), true);
+      return failAndClean(cr, reason, o.error().reason() + ": " + o.error().message());
+    }
+    return Decision.after(cr.getStatus(), config.pollInterval());
   }
 
   private Duration since(OperationStatus o) {

@@ -84,9 +84,10 @@ class ChartTest {
     assertThat(role.getRules())
         .extracting(r -> String.join(",", r.getResources()) + ":" + String.join(",", r.getVerbs()))
         .containsExactly(
-            "gpucheckpoints,gpurestores:get,list,watch,patch,update",
-            "gpucheckpoints/status,gpurestores/status:update,patch",
-            "gpurestores/finalizers:update",
+            "gpucheckpoints,gpurestores,gpustandbypools:get,list,watch,patch,update",
+            "gpurestores:create,delete",
+            "gpucheckpoints/status,gpurestores/status,gpustandbypools/status:update,patch",
+            "gpurestores/finalizers,gpustandbypools/finalizers:update",
             "pods:get,list,watch,create,delete",
             "events:create");
     var pod = find(objects, Deployment.class).getSpec().getTemplate().getSpec();

@@ -47,7 +47,17 @@ public record GpuRestoreSpec(
                 + "warmstart.dev/activate: \"true\" is set. A standby pod requests the same GPUs as the "
                 + "workload: Kubernetes counts them as taken while it waits (a Warm standby holds no "
                 + "GPU memory, a Hot one holds all of its own).")
-        StandbyMode standby) {
+        StandbyMode standby,
+    @Pattern(ApiNames.DNS_SUBDOMAIN)
+        @Size(max = 253)
+        @JsonPropertyDescription(
+            "Take a ready standby of this GpuStandbyPool (of the same checkpoint) and activate it,"
+                + " instead of restoring from scratch; preferring one on spec.nodeName.")
+        String poolName,
+    @JsonPropertyDescription(
+            "HTTP call on the workload once it runs again (after the restore, or after a standby's"
+                + " activation), e.g. a warm-up; a failure or timeout fails the restore (HookFailed).")
+        HttpHook postRestoreHook) {
 
   /** The annotation that activates a standby. */
   public static final String ACTIVATE_ANNOTATION = "warmstart.dev/activate";
@@ -58,7 +68,28 @@ public record GpuRestoreSpec(
       String nodeName,
       Map<String, String> nodeSelector,
       GpuRemapPolicy gpuRemap) {
-    this(checkpointName, podName, nodeName, nodeSelector, gpuRemap, null);
+    this(checkpointName, podName, nodeName, nodeSelector, gpuRemap, null, null, null);
+  }
+
+  public GpuRestoreSpec(
+      String checkpointName,
+      String podName,
+      String nodeName,
+      Map<String, String> nodeSelector,
+      GpuRemapPolicy gpuRemap,
+      StandbyMode standby) {
+    this(checkpointName, podName, nodeName, nodeSelector, gpuRemap, standby, null, null);
+  }
+
+  public GpuRestoreSpec(
+      String checkpointName,
+      String podName,
+      String nodeName,
+      Map<String, String> nodeSelector,
+      GpuRemapPolicy gpuRemap,
+      StandbyMode standby,
+      String poolName) {
+    this(checkpointName, podName, nodeName, nodeSelector, gpuRemap, standby, poolName, null);
   }
 
   public GpuRestoreSpec {

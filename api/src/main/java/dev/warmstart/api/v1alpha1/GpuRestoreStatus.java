@@ -28,4 +28,6 @@ public record GpuRestoreStatus(
         Integer attempts,
     @JsonPropertyDescription("Node agent operation id of a standby's activation.")
         String activationOperationId,
+    @JsonPropertyDescription("The pool standby (GpuRestore) this restore took, if it named a pool.")
+        String standbyName,
     @JsonPropertyDescription("Last outcome, for a person.") String message) {}

@@ -23,12 +23,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CrdValidationTest {
   private static CrdValidator checkpoints;
   private static CrdValidator restores;
+  private static CrdValidator pools;
 
   @BeforeAll
   static void loadCrds() throws IOException {
     checkpoints =
         CrdValidator.load(RepoPaths.crds().resolve("gpucheckpoints.warmstart.dev-v1.yaml"));
     restores = CrdValidator.load(RepoPaths.crds().resolve("gpurestores.warmstart.dev-v1.yaml"));
+    pools = CrdValidator.load(RepoPaths.crds().resolve("gpustandbypools.warmstart.dev-v1.yaml"));
   }
 
   static Stream<Path> userSamples() throws IOException {
@@ -47,6 +49,7 @@ class CrdValidationTest {
     return switch (object.path("kind").asText()) {
       case "GpuCheckpoint" -> checkpoints;
       case "GpuRestore" -> restores;
+      case "GpuStandbyPool" -> pools;
       default -> throw new IllegalArgumentException("unknown kind " + object.path("kind"));
     };
   }

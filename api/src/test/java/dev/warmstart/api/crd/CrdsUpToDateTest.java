@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.GpuStandbyPool;
 import io.fabric8.crdv2.generator.CRDGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ class CrdsUpToDateTest {
     new CRDGenerator()
         .inOutputDir(out.toFile())
         .forCRDVersions("v1")
-        .customResourceClasses(GpuCheckpoint.class, GpuRestore.class)
+        .customResourceClasses(GpuCheckpoint.class, GpuRestore.class, GpuStandbyPool.class)
         .generate();
 
     Path committed = RepoPaths.crds();
@@ -47,7 +48,7 @@ class CrdsUpToDateTest {
     try (Stream<Path> files = Files.list(committed)) {
       assertThat(files.filter(f -> f.toString().endsWith(".yaml")).count())
           .as("crds/ holds exactly the generated CRDs")
-          .isEqualTo(2);
+          .isEqualTo(3);
     }
   }
 }

@@ -16,5 +16,8 @@ public enum EventReason {
   RestoreRejected,
   StandbyReady,
   StandbyActivated,
-  StandbyLost
+  StandbyLost,
+  StandbyCreated,
+  StandbyReplaced,
+  StandbyClaimed
 }

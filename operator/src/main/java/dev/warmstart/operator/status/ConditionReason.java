@@ -30,6 +30,11 @@ public enum ConditionReason {
   StandbyReady,
   Activating,
   StandbyLost,
+  NoStandbyReady,
+  PoolNotFound,
+  // GpuStandbyPool Ready
+  Filled,
+  Filling,
   // PlaceholderReady
   PlaceholderPending,
   PlaceholderRunning,

@@ -122,7 +122,12 @@ public class RestoreStatusFactory {
 
   public GpuRestoreStatus running(GpuRestore cr, Integer pid, Map<String, Long> timings) {
     GpuRestoreStatus s = current(cr);
-    String msg = "restored process " + pid + " runs in pod " + s.podName() + " on " + s.nodeName();
+    String msg =
+        (pid == null ? "the restored process" : "restored process " + pid)
+            + " runs in pod "
+            + s.podName()
+            + " on "
+            + s.nodeName();
     List<Condition> c =
         cond(cr, s.conditions(), Progressing, False, ConditionReason.Succeeded, msg);
     c = cond(cr, c, Ready, True, ConditionReason.Succeeded, msg);
@@ -141,6 +146,7 @@ public class RestoreStatusFactory {
         s.operationId(),
         s.attempts(),
         s.activationOperationId(),
+        s.standbyName(),
         msg);
   }
 
@@ -167,6 +173,30 @@ public class RestoreStatusFactory {
         s.operationId(),
         s.attempts(),
         null,
+        s.standbyName(),
+        msg);
+  }
+
+  /** This restore took a pool's ready standby, which is now being activated. */
+  public GpuRestoreStatus claimed(GpuRestore cr, String standby, String pod, String node) {
+    GpuRestoreStatus s = current(cr);
+    String msg =
+        "took standby " + standby + " of pool " + cr.getSpec().poolName() + " (pod " + pod + ")";
+    List<Condition> c =
+        cond(cr, s.conditions(), Accepted, True, ConditionReason.Validated, "pool standby ready");
+    c = cond(cr, c, PlaceholderReady, True, ConditionReason.PlaceholderRunning, msg);
+    c = cond(cr, c, Progressing, True, ConditionReason.Activating, msg);
+    return new GpuRestoreStatus(
+        RestorePhase.Restoring,
+        node,
+        pod,
+        generation(cr),
+        c,
+        s.timings(),
+        null,
+        s.attempts(),
+        null,
+        standby,
         msg);
   }
 
@@ -185,6 +215,7 @@ public class RestoreStatusFactory {
         s.operationId(),
         s.attempts(),
         activationId,
+        s.standbyName(),
         msg);
   }
 
@@ -228,6 +259,7 @@ public class RestoreStatusFactory {
         op,
         attempts,
         s.activationOperationId(),
+        s.standbyName(),
         message);
   }
 
@@ -244,7 +276,7 @@ public class RestoreStatusFactory {
   private static GpuRestoreStatus current(GpuRestore cr) {
     return cr.getStatus() != null
         ? cr.getStatus()
-        : new GpuRestoreStatus(null, null, null, null, List.of(), null, null, 0, null, null);
+        : new GpuRestoreStatus(null, null, null, null, List.of(), null, null, 0, null, null, null);
   }
 
   private static int attempts(GpuRestoreStatus s) {

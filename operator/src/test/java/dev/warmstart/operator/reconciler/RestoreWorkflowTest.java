@@ -242,7 +242,16 @@ class RestoreWorkflowTest {
             .withName(name)
             .withNamespace(Cluster.NS)
             .build());
-    r.setSpec(new dev.warmstart.api.v1alpha1.GpuRestoreSpec("ck", null, null, null, null, mode));
+    r.setSpec(
+        new dev.warmstart.api.v1alpha1.GpuRestoreSpec(
+            "ck",
+            null,
+            null,
+            null,
+            null,
+            mode,
+            null,
+            new dev.warmstart.api.v1alpha1.HttpHook(null, "/wake", 8000, 30)));
     client.resource(r).create();
     reconcile.once(name);
     cluster.markRunning(placeholder(name), "server", "containerd://" + name);
@@ -269,6 +278,9 @@ class RestoreWorkflowTest {
     var req = agents.submissions.get(agents.submissions.size() - 1).restore();
     assertThat(req.prepareOnly()).isTrue();
     assertThat(req.keepLocked()).isNull();
+    assertThat(req.postRestoreHook().path())
+        .as("the post-restore hook goes to the agent")
+        .isEqualTo("/wake");
     GpuRestore cr = untilPhase("w", RestorePhase.Standby);
     assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Standby);
     assertThatConditions(cr.getStatus().conditions()).has(Ready, False, "StandbyReady");

@@ -11,6 +11,7 @@ import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
+import dev.warmstart.api.v1alpha1.GpuStandbyPool;
 import dev.warmstart.api.v1alpha1.RestorePhase;
 import dev.warmstart.api.v1alpha1.StandbyMode;
 import dev.warmstart.operator.OperatorConfig;
@@ -22,6 +23,7 @@ import dev.warmstart.operator.event.EventReason;
 import dev.warmstart.operator.event.EventRecorder;
 import dev.warmstart.operator.reconciler.Backoff;
 import dev.warmstart.operator.reconciler.Decision;
+import dev.warmstart.operator.reconciler.pool.PoolWorkflow;
 import dev.warmstart.operator.status.ConditionReason;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -31,7 +33,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -74,6 +78,9 @@ public class RestoreWorkflow {
     GpuRestoreStatus s = cr.getStatus();
     if (s != null && s.phase() != null && s.phase().isTerminal()) {
       return Decision.done(s);
+    }
+    if (cr.getSpec().poolName() != null) {
+      return fromPool(cr);
     }
     if (s != null && s.activationOperationId() != null) {
       return followActivation(cr);
@@ -200,7 +207,7 @@ public class RestoreWorkflow {
                       600,
                       cr.getSpec().standby() != StandbyMode.None ? true : null,
                       cr.getSpec().standby() == StandbyMode.Hot ? true : null,
-                      null)));
+                      cr.getSpec().postRestoreHook())));
       events.normal(cr, EventReason.RestoreStarted, "restoring into " + name + " on " + podNode);
       return Decision.after(status.dispatched(cr, podNode, op.id()), config.pollInterval());
     } catch (AgentUnavailableException e) {
@@ -252,6 +259,128 @@ public class RestoreWorkflow {
           o.error().reason() + ": " + o.error().message());
     }
     return Decision.after(status.progressing(cr, o.step()), config.pollInterval());
+  }
+
+  /**
+   * A restore that names a pool takes one of its ready standbys (preferring spec.nodeName): the
+   * standby leaves the pool (which refills), becomes owned by this restore and is activated; this
+   * restore then follows it to Running.
+   */
+  private Decision<GpuRestoreStatus> fromPool(GpuRestore cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String poolName = cr.getSpec().poolName();
+    GpuRestoreStatus s = cr.getStatus();
+    if (s == null || s.standbyName() == null) {
+      GpuStandbyPool pool =
+          client.resources(GpuStandbyPool.class).inNamespace(ns).withName(poolName).get();
+      if (pool == null) {
+        return reject(
+            cr, ConditionReason.PoolNotFound, "GpuStandbyPool " + poolName + " not found");
+      }
+      if (!pool.getSpec().checkpointName().equals(cr.getSpec().checkpointName())) {
+        return reject(
+            cr,
+            ConditionReason.CheckpointNotFound,
+            "pool "
+                + poolName
+                + " keeps standbys of "
+                + pool.getSpec().checkpointName()
+                + ", not "
+                + cr.getSpec().checkpointName());
+      }
+      String node = cr.getSpec().nodeName();
+      List<GpuRestore> ready =
+          PoolWorkflow.members(client, ns, poolName).stream()
+              .filter(m -> m.getStatus() != null && m.getStatus().phase() == RestorePhase.Standby)
+              .sorted(
+                  java.util.Comparator.comparing(
+                          (GpuRestore m) -> !Objects.equals(node, m.getStatus().nodeName()))
+                      .thenComparing(m -> m.getMetadata().getName()))
+              .toList();
+      if (ready.isEmpty()) {
+        return Decision.after(
+            status.waiting(
+                cr, ConditionReason.NoStandbyReady, "no ready standby in pool " + poolName),
+            config.pollInterval());
+      }
+      GpuRestore m = ready.get(0);
+      m.getMetadata().getLabels().remove(PoolWorkflow.POOL_LABEL);
+      m.getMetadata().getLabels().put(PoolWorkflow.CLAIMED_LABEL, cr.getMetadata().getName());
+      Map<String, String> annotations =
+          new java.util.HashMap<>(
+              m.getMetadata().getAnnotations() == null
+                  ? Map.of()
+                  : m.getMetadata().getAnnotations());
+      annotations.put(GpuRestoreSpec.ACTIVATE_ANNOTATION, "true");
+      m.getMetadata().setAnnotations(annotations);
+      m.getMetadata()
+          .setOwnerReferences(
+              List.of(
+                  new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder()
+                      .withApiVersion(cr.getApiVersion())
+                      .withKind(cr.getKind())
+                      .withName(cr.getMetadata().getName())
+                      .withUid(cr.getMetadata().getUid())
+                      .withController(true)
+                      .withBlockOwnerDeletion(true)
+                      .build()));
+      try {
+        client.resource(m).update(); // resourceVersion-guarded: two restores never take one standby
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() == 409) {
+          return Decision.after(cr.getStatus(), java.time.Duration.ofSeconds(1));
+        }
+        throw e;
+      }
+      events.normal(
+          cr,
+          EventReason.StandbyClaimed,
+          "took standby " + m.getMetadata().getName() + " of pool " + poolName);
+      return Decision.after(
+          status.claimed(
+              cr, m.getMetadata().getName(), m.getStatus().podName(), m.getStatus().nodeName()),
+          config.pollInterval());
+    }
+    GpuRestore m =
+        client.resources(GpuRestore.class).inNamespace(ns).withName(s.standbyName()).get();
+    if (m == null) {
+      return failPooled(cr, ConditionReason.StandbyLost, "standby " + s.standbyName() + " is gone");
+    }
+    RestorePhase phase = m.getStatus() == null ? null : m.getStatus().phase();
+    if (phase == RestorePhase.Running) {
+      return Decision.done(status.running(cr, null, m.getStatus().timings()));
+    }
+    if (phase == RestorePhase.Failed) {
+      String reason =
+          m.getStatus().conditions() == null
+              ? null
+              : m.getStatus().conditions().stream()
+                  .filter(c -> c.type() == dev.warmstart.api.v1alpha1.ConditionType.Ready)
+                  .map(dev.warmstart.api.v1alpha1.Condition::reason)
+                  .findFirst()
+                  .orElse(null);
+      ConditionReason r =
+          java.util.Arrays.stream(ConditionReason.values())
+              .filter(x -> x.name().equals(reason))
+              .findFirst()
+              .orElse(ConditionReason.StandbyLost);
+      return failPooled(
+          cr, r, "standby " + s.standbyName() + " failed: " + m.getStatus().message());
+    }
+    return Decision.after(cr.getStatus(), config.pollInterval());
+  }
+
+  private Decision<GpuRestoreStatus> failPooled(GpuRestore cr, ConditionReason reason, String msg) {
+    if (cr.getStatus() != null && cr.getStatus().standbyName() != null) {
+      client
+          .resources(GpuRestore.class)
+          .inNamespace(cr.getMetadata().getNamespace())
+          .withName(cr.getStatus().standbyName())
+          .delete(); // its placeholder pod goes with it
+    }
+    events.warning(cr, EventReason.RestoreFailed, msg);
+    metrics.finished("restore", reason.name(), null);
+    return Decision.done(status.failed(cr, reason, msg));
   }
 
   /** A standby waits until its activation annotation is set; no agent call meanwhile. */

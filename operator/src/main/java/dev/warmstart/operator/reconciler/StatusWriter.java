@@ -1,8 +1,12 @@
 package dev.warmstart.operator.reconciler;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Writes a whole status with PUT on the status subresource, guarded by the resourceVersion read.
@@ -15,6 +19,25 @@ public final class StatusWriter {
 
   public StatusWriter(KubernetesClient client) {
     this.client = client;
+  }
+
+  private static final Duration CONFLICT_RETRY = Duration.ofSeconds(1);
+
+  /**
+   * Turns a workflow's decision into JOSDK's answer: the status written when it changed, and the
+   * requeue it asked for (or a quick one after a write conflict, to decide again from a fresh
+   * read).
+   */
+  public <R extends CustomResource<?, S>, S> UpdateControl<R> apply(R resource, Decision<S> d) {
+    UpdateControl<R> control = UpdateControl.noUpdate();
+    if (!Objects.equals(d.status(), resource.getStatus())) {
+      resource.setStatus(d.status());
+      if (!write(resource)) {
+        return control.rescheduleAfter(CONFLICT_RETRY);
+      }
+    }
+    d.requeueAfter().ifPresent(control::rescheduleAfter);
+    return control;
   }
 
   /** False when someone else changed the resource first: reconcile again from a fresh read. */

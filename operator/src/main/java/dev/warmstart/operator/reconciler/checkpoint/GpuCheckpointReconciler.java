@@ -1,8 +1,6 @@
 package dev.warmstart.operator.reconciler.checkpoint;
 
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
-import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
-import dev.warmstart.operator.reconciler.Decision;
 import dev.warmstart.operator.reconciler.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -11,13 +9,10 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import java.time.Duration;
-import java.util.Objects;
 
 /** GpuCheckpoint: one workflow step per reconcile, status written by the StatusWriter. */
 @ControllerConfiguration(name = "gpucheckpoint")
 public class GpuCheckpointReconciler implements Reconciler<GpuCheckpoint>, Cleaner<GpuCheckpoint> {
-  private static final Duration CONFLICT_RETRY = Duration.ofSeconds(1);
   private final CheckpointWorkflow workflow;
   private final GpuCheckpointCleanup cleanup;
   private final StatusWriter statusWriter;
@@ -31,16 +26,7 @@ public class GpuCheckpointReconciler implements Reconciler<GpuCheckpoint>, Clean
 
   @Override
   public UpdateControl<GpuCheckpoint> reconcile(GpuCheckpoint cr, Context<GpuCheckpoint> context) {
-    Decision<GpuCheckpointStatus> d = workflow.step(cr);
-    UpdateControl<GpuCheckpoint> control = UpdateControl.noUpdate();
-    if (!Objects.equals(d.status(), cr.getStatus())) {
-      cr.setStatus(d.status());
-      if (!statusWriter.write(cr)) {
-        return control.rescheduleAfter(CONFLICT_RETRY); // changed meanwhile: decide again
-      }
-    }
-    d.requeueAfter().ifPresent(control::rescheduleAfter);
-    return control;
+    return statusWriter.apply(cr, workflow.step(cr));
   }
 
   @Override

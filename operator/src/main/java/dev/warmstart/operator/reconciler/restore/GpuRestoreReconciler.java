@@ -1,16 +1,12 @@
 package dev.warmstart.operator.reconciler.restore;
 
 import dev.warmstart.api.v1alpha1.GpuRestore;
-import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
-import dev.warmstart.operator.reconciler.Decision;
 import dev.warmstart.operator.reconciler.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import java.time.Duration;
-import java.util.Objects;
 
 /**
  * GpuRestore: one workflow step per reconcile, status written by the StatusWriter. The placeholder
@@ -19,7 +15,6 @@ import java.util.Objects;
 // Not generation-aware: a standby is activated by an annotation, which leaves the generation as is.
 @ControllerConfiguration(name = "gpurestore", generationAwareEventProcessing = false)
 public class GpuRestoreReconciler implements Reconciler<GpuRestore> {
-  private static final Duration CONFLICT_RETRY = Duration.ofSeconds(1);
   private final RestoreWorkflow workflow;
   private final StatusWriter statusWriter;
 
@@ -30,15 +25,6 @@ public class GpuRestoreReconciler implements Reconciler<GpuRestore> {
 
   @Override
   public UpdateControl<GpuRestore> reconcile(GpuRestore cr, Context<GpuRestore> context) {
-    Decision<GpuRestoreStatus> d = workflow.step(cr);
-    UpdateControl<GpuRestore> control = UpdateControl.noUpdate();
-    if (!Objects.equals(d.status(), cr.getStatus())) {
-      cr.setStatus(d.status());
-      if (!statusWriter.write(cr)) {
-        return control.rescheduleAfter(CONFLICT_RETRY); // changed meanwhile: decide again
-      }
-    }
-    d.requeueAfter().ifPresent(control::rescheduleAfter);
-    return control;
+    return statusWriter.apply(cr, workflow.step(cr));
   }
 }

@@ -9,8 +9,10 @@ import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.v1alpha1.GpuInfo;
 import dev.warmstart.api.v1alpha1.GpuProcess;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -37,6 +39,7 @@ public final class GpuProbe {
     Set<String> uuids = new LinkedHashSet<>();
     long memory = 0;
     boolean memoryKnown = gpus.nvml().isPresent();
+    Map<String, Map<Integer, Long>> usage = null;
     for (int pid : tree) {
       Optional<CudaProcessState> state = stateOf(pid);
       if (state.isEmpty()) {
@@ -61,13 +64,16 @@ public final class GpuProbe {
                 + state.get()
                 + ", not RUNNING: another checkpoint tool holds it, or it failed one");
       }
+      if (usage == null) {
+        usage = memoryByDevice(); // once per checkpoint, and only for trees that use CUDA
+      }
       List<String> on = new ArrayList<>();
       long bytes = 0;
       for (CudaDevice d : gpus.devices()) {
-        Optional<Long> used = memoryOn(d.uuid(), pid);
-        if (used.isPresent()) {
+        Long used = usage.getOrDefault(d.uuid(), Map.of()).get(pid);
+        if (used != null) {
           on.add(d.uuid());
-          bytes += Math.max(0, used.get());
+          bytes += Math.max(0, used);
         }
       }
       uuids.addAll(on);
@@ -104,19 +110,27 @@ public final class GpuProbe {
     }
   }
 
-  /** Bytes the process holds on the GPU; empty when it holds nothing there (or NVML is away). */
-  private Optional<Long> memoryOn(String uuid, int pid) {
+  /**
+   * GPU memory per process on each GPU (UUID to PID to bytes), as NVML reports it; empty for a GPU
+   * NVML cannot answer for, or all of them when NVML is away.
+   */
+  private Map<String, Map<Integer, Long>> memoryByDevice() {
+    Map<String, Map<Integer, Long>> out = new HashMap<>();
     if (gpus.nvml().isEmpty()) {
-      return Optional.empty();
+      return out;
     }
-    try {
-      Nvml nvml = gpus.nvml().get();
-      return nvml.computeProcesses(uuid).stream()
-          .filter(p -> p.pid() == pid)
-          .map(Nvml.GpuProcess::usedBytes)
-          .findFirst();
-    } catch (CudaException e) {
-      return Optional.empty();
+    Nvml nvml = gpus.nvml().get();
+    for (CudaDevice d : gpus.devices()) {
+      try {
+        Map<Integer, Long> byPid = new HashMap<>();
+        for (Nvml.GpuProcess p : nvml.computeProcesses(d.uuid())) {
+          byPid.putIfAbsent(p.pid(), p.usedBytes());
+        }
+        out.put(d.uuid(), byPid);
+      } catch (CudaException e) {
+        // this GPU's use stays unknown
+      }
     }
+    return out;
   }
 }

@@ -155,55 +155,53 @@ public final class OperationService {
 
   private void perform(String id, OperationRequest req, Progress progress)
       throws CriuFailure, IOException {
-    {
-      switch (req.kind()) {
-        case CHECKPOINT -> {
-          StoredImage image =
-              agent.checkpoints().checkpoint(toCommand(id, req.checkpoint()), progress);
-          update(id, s -> done(s, image.manifest().timings(), summary(image), null));
-        }
-        case RESTORE -> {
-          RestoreRequest r = req.restore();
-          RestoreResult result =
-              agent
-                  .restores()
-                  .restore(
-                      new RestoreCommand(
-                          r.imageName(),
-                          Optional.ofNullable(r.intoContainerId()),
-                          r.targetGpuUuids() == null ? List.of() : r.targetGpuUuids(),
-                          r.hot()
-                              ? RestoreCommand.Stage.HOT
-                              : r.prepared() ? RestoreCommand.Stage.WARM : RestoreCommand.Stage.RUN,
-                          Duration.ofSeconds(r.timeoutSeconds()),
-                          r.postRestoreHook()),
-                      progress);
-          update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));
-        }
-        case ACTIVATE -> {
-          OperationStatus prepared = preparedRestore(id, req.activate());
-          RestoreRequest origin = byId.get(prepared.id()).request().restore();
-          ActivateRequest a = req.activate();
-          List<String> gpus =
-              a.targetGpuUuids() != null && !a.targetGpuUuids().isEmpty()
-                  ? a.targetGpuUuids()
-                  : origin.targetGpuUuids() == null ? List.of() : origin.targetGpuUuids();
-          Map<String, Long> timings =
-              agent
-                  .restores()
-                  .activate(
-                      new ActivateCommand(
-                          prepared.restoredPid(),
-                          origin.imageName(),
-                          gpus,
-                          Duration.ofSeconds(a.timeoutSeconds()),
-                          origin.postRestoreHook()));
-          update(id, s -> done(s, timings, prepared.image(), prepared.restoredPid()));
-        }
-        case DELETE_IMAGE -> {
-          agent.store().delete(req.deleteImageName());
-          update(id, s -> done(s, Map.of(), null, null));
-        }
+    switch (req.kind()) {
+      case CHECKPOINT -> {
+        StoredImage image =
+            agent.checkpoints().checkpoint(toCommand(id, req.checkpoint()), progress);
+        update(id, s -> done(s, image.manifest().timings(), summary(image), null));
+      }
+      case RESTORE -> {
+        RestoreRequest r = req.restore();
+        RestoreResult result =
+            agent
+                .restores()
+                .restore(
+                    new RestoreCommand(
+                        r.imageName(),
+                        Optional.ofNullable(r.intoContainerId()),
+                        r.targetGpuUuids() == null ? List.of() : r.targetGpuUuids(),
+                        r.hot()
+                            ? RestoreCommand.Stage.HOT
+                            : r.prepared() ? RestoreCommand.Stage.WARM : RestoreCommand.Stage.RUN,
+                        Duration.ofSeconds(r.timeoutSeconds()),
+                        r.postRestoreHook()),
+                    progress);
+        update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));
+      }
+      case ACTIVATE -> {
+        OperationStatus prepared = preparedRestore(id, req.activate());
+        RestoreRequest origin = byId.get(prepared.id()).request().restore();
+        ActivateRequest a = req.activate();
+        List<String> gpus =
+            a.targetGpuUuids() != null && !a.targetGpuUuids().isEmpty()
+                ? a.targetGpuUuids()
+                : origin.targetGpuUuids() == null ? List.of() : origin.targetGpuUuids();
+        Map<String, Long> timings =
+            agent
+                .restores()
+                .activate(
+                    new ActivateCommand(
+                        prepared.restoredPid(),
+                        origin.imageName(),
+                        gpus,
+                        Duration.ofSeconds(a.timeoutSeconds()),
+                        origin.postRestoreHook()));
+        update(id, s -> done(s, timings, prepared.image(), prepared.restoredPid()));
+      }
+      case DELETE_IMAGE -> {
+        agent.store().delete(req.deleteImageName());
+        update(id, s -> done(s, Map.of(), null, null));
       }
     }
   }

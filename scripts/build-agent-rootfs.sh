@@ -26,7 +26,6 @@ if [ ! -f "$app/quarkus-run.jar" ]; then
   (cd "$repo" && mvn -B -ntp -q install -DskipTests -pl api,node-agent) >&2
 fi
 cp -r "$app" "$opt/quarkus-app"
-jlink --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.xml,java.sql,jdk.unsupported,jdk.crypto.ec,java.security.jgss,jdk.zipfs,java.instrument,jdk.management,java.transaction.xa,java.compiler,jdk.naming.dns,java.scripting,java.rmi \
-  --strip-debug --no-header-files --no-man-pages --output "$opt/jre" >&2
+"$repo/scripts/agent-jre.sh" "$opt/jre"
 chmod -R go-w "$opt"
 du -sh "$opt"/* >&2

@@ -37,8 +37,7 @@ tar -C "$repo/.local" -cJf "$out/criu.tar.xz" criu
 (cd "$repo" && mvn -B -ntp -q -o install -DskipTests -pl api,node-agent 2>/dev/null ||
   mvn -B -ntp -q install -DskipTests -pl api,node-agent)
 pack=$(mktemp -d)
-jlink --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.xml,java.sql,jdk.unsupported,jdk.crypto.ec,java.security.jgss,jdk.zipfs,java.instrument,jdk.management,java.transaction.xa,java.compiler,jdk.naming.dns,java.scripting,java.rmi \
-  --strip-debug --no-header-files --no-man-pages --output "$pack/jre"
+"$repo/scripts/agent-jre.sh" "$pack/jre"
 cp -r "$repo/node-agent/target/quarkus-app" "$pack/"
 tar -C "$pack" -cf - jre quarkus-app | xz -T0 -6 >"$out/agent.tar.xz"
 rm -rf "$pack"

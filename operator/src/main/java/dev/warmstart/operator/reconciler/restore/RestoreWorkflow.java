@@ -217,11 +217,19 @@ public class RestoreWorkflow {
     }
   }
 
-  private Decision<GpuRestoreStatus> follow(GpuRestore cr) {
+  /**
+   * Polls one of this restore's agent operations and hands its status to {@code then}; an
+   * unreachable agent is retried, an operation the agent no longer knows fails the restore.
+   */
+  private Decision<GpuRestoreStatus> withOperation(
+      GpuRestore cr,
+      String operationId,
+      String what,
+      java.util.function.Function<OperationStatus, Decision<GpuRestoreStatus>> then) {
     GpuRestoreStatus s = cr.getStatus();
     Optional<OperationStatus> op;
     try {
-      op = agents.get(s.nodeName(), s.operationId());
+      op = agents.get(s.nodeName(), operationId);
     } catch (AgentUnavailableException e) {
       return retry(cr, s.nodeName(), e);
     }
@@ -229,9 +237,17 @@ public class RestoreWorkflow {
       return failAndClean(
           cr,
           ConditionReason.OperationLost,
-          "the agent on " + s.nodeName() + " no longer knows operation " + s.operationId());
+          "the agent on " + s.nodeName() + " no longer knows " + what + " " + operationId);
     }
-    OperationStatus o = op.get();
+    return then.apply(op.get());
+  }
+
+  private Decision<GpuRestoreStatus> follow(GpuRestore cr) {
+    return withOperation(cr, cr.getStatus().operationId(), "operation", o -> followed(cr, o));
+  }
+
+  private Decision<GpuRestoreStatus> followed(GpuRestore cr, OperationStatus o) {
+    GpuRestoreStatus s = cr.getStatus();
     if (o.state() == OperationState.SUCCEEDED && cr.getSpec().standby() != StandbyMode.None) {
       events.normal(
           cr,
@@ -407,23 +423,11 @@ public class RestoreWorkflow {
   }
 
   private Decision<GpuRestoreStatus> followActivation(GpuRestore cr) {
-    GpuRestoreStatus s = cr.getStatus();
-    Optional<OperationStatus> op;
-    try {
-      op = agents.get(s.nodeName(), s.activationOperationId());
-    } catch (AgentUnavailableException e) {
-      return retry(cr, s.nodeName(), e);
-    }
-    if (op.isEmpty()) {
-      return failAndClean(
-          cr,
-          ConditionReason.OperationLost,
-          "the agent on "
-              + s.nodeName()
-              + " no longer knows activation "
-              + s.activationOperationId());
-    }
-    OperationStatus o = op.get();
+    return withOperation(
+        cr, cr.getStatus().activationOperationId(), "activation", o -> activated(cr, o));
+  }
+
+  private Decision<GpuRestoreStatus> activated(GpuRestore cr, OperationStatus o) {
     if (o.state() == OperationState.SUCCEEDED) {
       Map<String, Long> t = new java.util.LinkedHashMap<>();
       Long total = o.timings() == null ? null : o.timings().get("total");

@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Installs CRIU >= 4.2 from Debian testing into a project-local prefix, without touching the system.
+# Installs Warmstart's own CRIU: CRIU 4.2.1 built from Debian's source package with the project's
+# patches (patches/criu/*.patch, applied in order) into a project-local prefix, without touching the
+# system's CRIU.
 #
-# Why not the system's CRIU: bookworm's 3.17 fails on kernels >= 6.x here (vDSO bounds), and trixie's 4.1.1 cannot
-# dump any process holding a TCP socket on kernels >= 6.16 (upstream #2705, fixed in 4.2).
+# Why our own build: CRIU fills a restored process's private memory with one serial preadv loop
+# (~1.2-1.6 GB/s); patches/criu fills large VMAs from threads with huge pages (see the patch headers).
+# Why >= 4.2: bookworm's 3.17 fails on kernels >= 6.x here (vDSO bounds), and 4.1.1 cannot dump any
+# process holding a TCP socket on kernels >= 6.16 (upstream #2705, fixed in 4.2).
 #
-# Result (relocatable: copy the prefix anywhere, e.g. to a GPU machine):
+# The build is cached outside the work tree, keyed by the source's sha256 and the patches, in
+# $WARMSTART_CACHE/criu (default /var/cache/warmstart/criu): a second install copies it (~1 s).
+#
+# Result (relocatable: copy the prefix anywhere, e.g. to a GPU machine or an image):
 #   $PREFIX/bin/criu            wrapper running CRIU through the prefix's own ld-linux and libraries
-#   $PREFIX/include/criu/       criu-plugin.h, criu.h (libcriu-dev), for building plugins
+#   $PREFIX/include/criu/       criu-plugin.h, criu-log.h, criu.h, for building plugins
 #   $PREFIX/share/criu/rpc.proto
 #   $PREFIX/etc/criu.conf       network-lock nftables (no iptables needed)
+#   $PREFIX/lib/criu/           the plugin directory CRIU loads by default
 #
 # Usage: scripts/install-criu.sh [--prefix DIR] [--force] [--no-check]
 #   env WARMSTART_CRIU_PREFIX overrides the default prefix (<repo>/.local/criu),
-#   env WARMSTART_CRIU_SUITE the Debian suite (default: testing).
+#   env WARMSTART_CRIU_SOURCE a local criu_4.2.1.orig.tar.xz to build from (checked against its sha256).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 prefix=${WARMSTART_CRIU_PREFIX:-$repo/.local/criu}
-suite=${WARMSTART_CRIU_SUITE:-testing}
+cache_root=${WARMSTART_CACHE:-/var/cache/warmstart}/criu
 mirror=${WARMSTART_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+version=4.2.1
+source_sha256=29ec0ee09e296479fe7048c80980e8ef1d0684d0b0204c2b101dfea19f6725b9
 min_version=4.2
 force=0
 check=1
@@ -27,21 +37,14 @@ while [ $# -gt 0 ]; do
     --prefix) prefix=$2; shift 2 ;;
     --force) force=1; shift ;;
     --no-check) check=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "install-criu: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 
 log() { echo "install-criu: $*" >&2; }
 die() { echo "install-criu: ERROR: $*" >&2; exit 1; }
-
-# version_ge A B: true when dotted version A >= B.
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
-
-installed_version() {
-  [ -x "$prefix/bin/criu" ] || return 1
-  "$prefix/bin/criu" --version 2>/dev/null | sed -n 's/^Version: *//p' | head -n1
-}
 
 run_check() {
   [ "$check" = 1 ] || return 0
@@ -49,89 +52,112 @@ run_check() {
   "$prefix/bin/criu" check || die "'criu check' failed: see above"
 }
 
-if [ "$force" = 0 ] && [ -f "$prefix/.installed" ]; then
-  v=$(installed_version || true)
-  if [ -n "$v" ] && version_ge "$v" "$min_version"; then
-    log "CRIU $v already installed in $prefix"
-    run_check
-    exit 0
-  fi
-  log "existing install in $prefix is unusable (version '${v:-none}'); reinstalling"
+# The build's identity: the source, the patches and this script's build steps.
+key=$( { echo "$version $source_sha256"; cat "$repo"/patches/criu/*.patch; sed -n '/^# BUILD-BEGIN/,/^# BUILD-END/p' "$0"; } |
+  sha256sum | cut -c1-16)
+build=$cache_root/$version-$key
+
+if [ "$force" = 0 ] && [ "$(cat "$prefix/.installed" 2>/dev/null)" = "$version $key" ] && [ -x "$prefix/bin/criu" ]; then
+  log "CRIU $version ($key) already installed in $prefix"
+  run_check
+  exit 0
 fi
 
-command -v apt-get >/dev/null || die "apt-get not found: this script needs a Debian-based host"
-command -v dpkg >/dev/null || die "dpkg not found"
+# BUILD-BEGIN
+fetch_source() { # DIR: puts criu_$version.orig.tar.xz there, checked
+  local dir=$1 tarball=$1/criu_$version.orig.tar.xz
+  if [ -n "${WARMSTART_CRIU_SOURCE:-}" ]; then
+    cp "$WARMSTART_CRIU_SOURCE" "$tarball"
+  else
+    local suite
+    for suite in testing sid; do
+      mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+      echo "deb-src $mirror $suite main" >"$dir/sources.list"
+      local o=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o Dir::State::status=/dev/null
+        -o APT::Sandbox::User=root -o Debug::NoLocking=1)
+      apt-get "${o[@]}" -qq update >/dev/null 2>&1 || continue
+      (cd "$dir" && apt-get "${o[@]}" -qq source --tar-only --download-only "criu=$version-1") >/dev/null 2>&1 && break
+    done
+  fi
+  [ -f "$tarball" ] || die "cannot get CRIU $version's source from Debian (testing, sid); set WARMSTART_CRIU_SOURCE to criu_$version.orig.tar.xz"
+  echo "$source_sha256  $tarball" | sha256sum -c --quiet - || die "CRIU source $tarball does not match its sha256"
+}
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
-echo "deb $mirror $suite main" >"$work/sources.list"
-apt_opts=(
-  -o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
-  -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
-  -o Dir::State::status=/dev/null -o APT::Architecture=amd64 -o Debug::NoLocking=1
-  -o APT::Sandbox::User=root
-)
+build_deps=(make gcc libc6-dev pkg-config protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
+  libnl-3-dev libnet1-dev libcap-dev libbsd-dev python3-protobuf libnftables-dev libgnutls28-dev uuid-dev)
+install_build_deps() {
+  local missing=() p
+  for p in "${build_deps[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "building CRIU needs these Debian packages: ${missing[*]} (run as root to install them)"
+  log "installing build dependencies: ${missing[*]}"
+  apt-get -qq update >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
 
-log "reading Debian $suite package lists"
-apt-get "${apt_opts[@]}" -qq update || die "apt-get update for Debian $suite failed (network or archive key?)"
+build_criu() { # into $build (atomically)
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  fetch_source "$work"
+  install_build_deps
+  tar -C "$work" -xf "$work/criu_$version.orig.tar.xz"
+  local src=$work/criu-$version p
+  for p in "$repo"/patches/criu/*.patch; do
+    log "applying $(basename "$p")"
+    patch -d "$src" -p1 --quiet --forward <"$p" || die "patch $(basename "$p") does not apply to CRIU $version"
+  done
+  log "building CRIU $version (about 1-2 minutes)"
+  make -C "$src" -j"$(nproc)" criu >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; die "CRIU build failed"; }
 
-candidate=$(apt-cache "${apt_opts[@]}" policy criu | sed -n 's/^ *Candidate: *//p')
-[ -n "$candidate" ] && [ "$candidate" != "(none)" ] || die "Debian $suite has no criu package any more"
-upstream=${candidate#*:}; upstream=${upstream%%-*}; upstream=${upstream%%+*}
-version_ge "$upstream" "$min_version" ||
-  die "Debian $suite offers criu $candidate, older than $min_version; set WARMSTART_CRIU_SUITE=sid"
-log "Debian $suite offers criu $candidate"
-
-# Runtime closure of criu, plus headers and rpc.proto for plugins and the agent's RPC client.
-mapfile -t pkgs < <(apt-cache "${apt_opts[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts \
-  --no-breaks --no-replaces --no-enhances --no-pre-depends criu libcriu2 libcriu-dev |
-  grep -v '^ ' | grep -v '^<' | sort -u)
-# Drop what a static runtime needs no copy of: debconf/perl machinery pulled in by maintainer scripts.
-mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | grep -Ev '^(debconf|perl.*|dpkg|install-info|base-files|usrmerge|tar|gcc-.*-base|.*-dev)$|:i386$')
-pkgs+=(libcriu-dev)
-log "downloading ${#pkgs[@]} packages"
-(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download "${pkgs[@]}") || die "download from Debian $suite failed"
-
-stage="$prefix.tmp.$$"
-rm -rf "$stage"
-mkdir -p "$stage/root"
-for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$stage/root"; done
-
-root=$stage/root
-libdir=usr/lib/x86_64-linux-gnu
-[ -x "$root/usr/sbin/criu" ] || die "criu binary missing from the package (layout changed in $suite?)"
-[ -e "$root/$libdir/ld-linux-x86-64.so.2" ] || die "no ld-linux in $suite's libc6 (layout changed?)"
-[ -f "$root/usr/include/criu/criu-plugin.h" ] || die "libcriu-dev ships no criu-plugin.h (layout changed?)"
-
-mkdir -p "$stage/bin" "$stage/etc" "$stage/include" "$stage/share/criu" "$stage/lib/criu"
-cp -r "$root/usr/include/criu" "$stage/include/"
-proto=$(find "$root/usr" -name rpc.proto | head -n1)
-[ -n "$proto" ] || die "libcriu-dev ships no rpc.proto (layout changed?)"
-cp "$proto" "$stage/share/criu/rpc.proto"
-echo "network-lock nftables" >"$stage/etc/criu.conf"
-# The wrapper resolves its own location, so the prefix stays relocatable.
-cat >"$stage/bin/criu" <<'WRAP'
+  local stage=$build.tmp.$$
+  rm -rf "$stage"
+  mkdir -p "$stage/bin" "$stage/libexec" "$stage/lib/criu" "$stage/include/criu" "$stage/share/criu" "$stage/etc"
+  cp "$src/criu/criu" "$stage/libexec/criu"
+  # The runtime closure, so the prefix runs on hosts without these libraries (GPU machines, images).
+  ldd "$src/criu/criu" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
+    cp -L "$lib" "$stage/lib/"
+  done
+  [ -e "$stage/lib/ld-linux-x86-64.so.2" ] || die "no ld-linux in criu's runtime closure"
+  cp "$src/criu/include/criu-plugin.h" "$src/criu/include/criu-log.h" "$src/lib/c/criu.h" "$stage/include/criu/"
+  cp "$src/images/rpc.proto" "$stage/share/criu/rpc.proto"
+  cp "$repo"/patches/criu/*.patch "$stage/share/criu/"
+  echo "network-lock nftables" >"$stage/etc/criu.conf"
+  cat >"$stage/bin/criu" <<'WRAP'
 #!/bin/sh
-# CRIU from Debian testing, run through its own dynamic loader and libraries (installed by scripts/install-criu.sh).
+# Warmstart's CRIU (scripts/install-criu.sh), run through its own dynamic loader and libraries.
 here=$(dirname "$(readlink -f "$0")")
 p=$(dirname "$here")
-lib="$p/root/usr/lib/x86_64-linux-gnu"
 : "${CRIU_CONFIG_FILE:=$p/etc/criu.conf}"
 : "${CRIU_LIBS_DIR:=$p/lib/criu}"
 export CRIU_CONFIG_FILE CRIU_LIBS_DIR
-exec "$lib/ld-linux-x86-64.so.2" --library-path "$lib:$lib/criu" "$p/root/usr/sbin/criu" "$@"
+exec "$p/lib/ld-linux-x86-64.so.2" --library-path "$p/lib" "$p/libexec/criu" "$@"
 WRAP
-chmod 0755 "$stage/bin/criu"
+  chmod 0755 "$stage/bin/criu"
+  mkdir -p "$cache_root"
+  rm -rf "$build"
+  mv "$stage" "$build"
+}
+# BUILD-END
 
-v=$("$stage/bin/criu" --version 2>/dev/null | sed -n 's/^Version: *//p' | head -n1)
-[ -n "$v" ] || die "the downloaded criu does not run here: $("$stage/bin/criu" --version 2>&1 | head -n3)"
-version_ge "$v" "$min_version" || die "got criu $v from $suite, need >= $min_version"
-echo "$v" >"$stage/.installed"
+if [ ! -x "$build/bin/criu" ] || [ "$force" = 1 ]; then
+  build_criu
+else
+  log "using the cached build $build"
+fi
 
+v=$("$build/bin/criu" --version 2>/dev/null | sed -n 's/^Version: *//p' | head -n1)
+[ -n "$v" ] || die "the built criu does not run here: $("$build/bin/criu" --version 2>&1 | head -n3)"
+version_ge "$v" "$min_version" || die "built criu $v, need >= $min_version"
+
+stage="$prefix.tmp.$$"
+rm -rf "$stage"
+mkdir -p "$(dirname "$prefix")"
+cp -a "$build" "$stage"
+echo "$version $key" >"$stage/.installed"
 rm -rf "$prefix.old"
 [ -e "$prefix" ] && mv "$prefix" "$prefix.old"
 mv "$stage" "$prefix"
 rm -rf "$prefix.old"
-log "installed CRIU $v into $prefix ($(du -sh "$prefix" | cut -f1))"
+log "installed CRIU $v with $(ls "$repo"/patches/criu/*.patch | wc -l) patch(es) into $prefix ($(du -sh "$prefix" | cut -f1))"
 run_check

@@ -8,7 +8,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/.carry/gpu
 mkdir -p "$out"
 "$repo/scripts/install-criu.sh" --no-check
-version=$(cat "$repo/.local/criu/.installed")
+version=$(cut -d" " -f1 "$repo/.local/criu/.installed")
 
 make -s -C "$repo/native-plugin" CRIU_PREFIX="$repo/.local/criu" all
 cp "$repo/native-plugin/build/warmstart_cuda_plugin.so" "$out/"

@@ -11,6 +11,8 @@
  *   WARMSTART_LEAVE_RUNNING, WARMSTART_LOCK_TIMEOUT_MS  override what is read from CRIU's options
  *   WARMSTART_CUDA_DEFER=1     restore: leave the GPU state checkpointed (a "prepared" restore that the
  *                              agent activates later with the driver's restore + unlock)
+ *   WARMSTART_VERIFY_GATE      restore: hold the tree before it resumes until the agent has verified
+ *                              the image (see gate.h); it is killed if the image fails
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <criu/criu-plugin.h>
 
 #include "cuda_driver.h"
+#include "gate.h"
 #include "host.h"
 #include "log.h"
 #include "remap.h"
@@ -284,8 +287,8 @@ static int ws_checkpoint_devices(int pid)
 }
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__CHECKPOINT_DEVICES, ws_checkpoint_devices)
 
-/* RESUME_DEVICES_LATE: on the first call, restore and unlock every CUDA process of the tree at once. */
-static int ws_resume_devices_late(int pid)
+/* RESUME_DEVICES_LATE, CUDA part: on the first call, restore and unlock every CUDA process of the tree at once. */
+static int resume_cuda(int pid)
 {
 	struct ws_proc *p;
 
@@ -333,6 +336,21 @@ static int ws_resume_devices_late(int pid)
 	if (!p)
 		return -ENOTSUP;
 	return p->failed ? -1 : 0;
+}
+
+/*
+ * RESUME_DEVICES_LATE: CRIU holds every task stopped until all hooks return. The GPU restore runs
+ * first, overlapping the agent's verification of the image; then, on the first call (the root),
+ * the integrity gate keeps the tree from running until the image is known good.
+ */
+static int ws_resume_devices_late(int pid)
+{
+	static int gate_passed = -1;
+	int ret = resume_cuda(pid);
+
+	if (gate_passed < 0)
+		gate_passed = ws_gate_wait(pid) == 0;
+	return gate_passed ? ret : -1;
 }
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESUME_DEVICES_LATE, ws_resume_devices_late)
 

@@ -263,6 +263,52 @@ class PluginWithRealCriu(unittest.TestCase):
         self.assertEqual("prepare", rep["stage"])
         self.assertEqual(sorted(pids), sorted(p["pid"] for p in rep["processes"]))
 
+    def restore_behind_gate(self, verdict):
+        """A restore with the integrity gate; the test answers the plugin's request with verdict."""
+        gate = os.path.join(self.dir, "verify")
+        verdicts = []
+
+        def answer():
+            end = time.time() + 60
+            while not os.path.exists(gate + ".request") and time.time() < end:
+                time.sleep(0.005)
+            # The tree must be held: no process of it may run while the verdict is pending.
+            verdicts.append([self.state_of(pid) for pid in self.pids])
+            open(f"{gate}.{verdict}", "w").close()
+
+        import threading
+        t = threading.Thread(target=answer)
+        t.start()
+        r = self.restore(env=self.env(WARMSTART_VERIFY_GATE=gate))
+        t.join()
+        return r, verdicts[0] if verdicts else None
+
+    @staticmethod
+    def state_of(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+
+    def test_gate_holds_the_tree_until_verified_then_it_runs(self):
+        pids = self.start(2)
+        self.assertEqual(0, self.dump().returncode)
+        r, held = self.restore_behind_gate("ok")
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertEqual(["t"] * len(pids), [s.lower() for s in held], "stopped while waiting")
+        for pid in pids:
+            self.assertTrue(self.counting(pid), f"{pid} runs once verified")
+        self.assertIn("image verified", self.criu_log("restore.log"))
+
+    def test_gate_kills_the_tree_of_an_image_that_failed_verification(self):
+        pids = self.start(2)
+        self.assertEqual(0, self.dump().returncode)
+        counts = {pid: self.count(pid) for pid in pids}  # the last counts before the freeze
+        r, _ = self.restore_behind_gate("failed")
+        self.assertNotEqual(0, r.returncode, "a tree that failed verification is not restored")
+        for pid in pids:
+            self.assertTrue(gone(pid), f"{pid} was killed before it ran")
+            self.assertEqual(counts[pid], self.count(pid), f"{pid} never counted after restore")
+        self.assertIn("failed verification", self.criu_log("restore.log"))
+
     def test_bad_remap_fails_the_restore_clearly(self):
         self.start(1)
         self.assertEqual(0, self.dump().returncode)

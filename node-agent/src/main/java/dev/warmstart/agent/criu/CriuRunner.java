@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -67,6 +68,20 @@ public final class CriuRunner {
   }
 
   public CriuRun restore(RestoreSpec spec, Duration timeout) throws CriuFailure {
+    return restore(spec, timeout, Optional.empty());
+  }
+
+  /** Whether restores can be held at the plugin's integrity gate (our plugin is loaded). */
+  public boolean hasIntegrityGate() {
+    return settings.pluginDir().isPresent();
+  }
+
+  /**
+   * A restore whose tree the plugin holds, stopped, at {@code verifyGate} until the agent has
+   * verified the image (see VerificationGate).
+   */
+  public CriuRun restore(RestoreSpec spec, Duration timeout, Optional<Path> verifyGate)
+      throws CriuFailure {
     Path log = spec.workDir().resolve("restore.log");
     List<String> criu = new ArrayList<>(List.of(settings.binary().toString(), "restore"));
     criu.addAll(List.of("-D", spec.imageDir().toString(), "-W", spec.workDir().toString()));
@@ -105,6 +120,11 @@ public final class CriuRunner {
     if (spec.deferGpu()) {
       pb.environment().put("WARMSTART_CUDA_DEFER", "1");
     }
+    verifyGate.ifPresent(
+        g -> {
+          pb.environment().put("WARMSTART_VERIFY_GATE", g.toString());
+          pb.environment().put("WARMSTART_VERIFY_TIMEOUT_S", Long.toString(timeout.toSeconds()));
+        });
     return run(pb, log, timeout, "restore");
   }
 

@@ -15,6 +15,7 @@ import dev.warmstart.agent.store.ImageIntegrityException;
 import dev.warmstart.agent.store.ImageNotFoundException;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.OpenedImage;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
@@ -70,7 +71,11 @@ public final class RestoreService {
     Timings timings = new Timings();
     long t = System.nanoTime();
     progress.step("verify");
-    StoredImage image = verified(cmd.imageName());
+    OpenedImage opened = opened(cmd.imageName());
+    StoredImage image = opened.image();
+    if (!criu.hasIntegrityGate()) {
+      awaitPages(opened, cmd.timeout()); // nothing can hold the tree: prove the pages first
+    }
     timings.record("verify", t);
 
     t = System.nanoTime();
@@ -100,7 +105,8 @@ public final class RestoreService {
 
     t = System.nanoTime();
     progress.step(cmd.prepareOnly() ? "prepare" : "restore");
-    criu.restore(spec.withGpu(remapSpec(remap), cmd.prepareOnly()), cmd.timeout());
+    restoreBehindGate(
+        spec.withGpu(remapSpec(remap), cmd.prepareOnly()), opened, cmd.timeout(), timings);
     timings.record("criuRestore", t);
     try {
       Files.deleteIfExists(image.dir().resolve("stats-restore"));
@@ -241,9 +247,54 @@ public final class RestoreService {
             });
   }
 
-  private StoredImage verified(String name) throws CriuFailure {
+  /**
+   * CRIU restores while the page files are hashed; the plugin holds the restored tree until they
+   * are proven (or kills it). A restore that failed verification reports that, whatever CRIU says.
+   */
+  private void restoreBehindGate(
+      RestoreSpec spec, OpenedImage opened, Duration timeout, Timings timings) throws CriuFailure {
+    if (!criu.hasIntegrityGate()) {
+      criu.restore(spec, timeout);
+      return;
+    }
+    VerificationGate gate = VerificationGate.open(spec.workDir(), opened.pages(), timeout);
+    CriuFailure failed = null;
     try {
-      return store.open(name);
+      criu.restore(spec, timeout, Optional.of(gate.prefix()));
+    } catch (CriuFailure e) {
+      failed = e;
+    } finally {
+      try {
+        gate.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    Optional<CriuFailure> integrity =
+        gate.failure().filter(f -> f.reason() == ErrorReason.ImageIntegrityFailed);
+    if (integrity.isPresent()) {
+      throw integrity.get();
+    }
+    if (failed != null) {
+      throw failed;
+    }
+    timings.put("verifyPages", opened.pages().hashing().toMillis());
+    gate.heldMs().ifPresent(ms -> timings.put("verifyHeld", ms));
+  }
+
+  private static void awaitPages(OpenedImage opened, Duration timeout) throws CriuFailure {
+    try {
+      opened.pages().awaitVerified(timeout);
+    } catch (ImageIntegrityException e) {
+      throw new CriuFailure(ErrorReason.ImageIntegrityFailed, e.getMessage(), e);
+    } catch (IOException e) {
+      throw new CriuFailure(ErrorReason.Internal, "verifying the image: " + e.getMessage(), e);
+    }
+  }
+
+  private OpenedImage opened(String name) throws CriuFailure {
+    try {
+      return store.openDeferringPages(name);
     } catch (ImageNotFoundException e) {
       throw new CriuFailure(ErrorReason.ImageNotFound, e.getMessage(), e);
     } catch (ImageIntegrityException e) {

@@ -36,6 +36,9 @@ public final class ImageStore {
   private static final String STAGING = ".staging";
   private static final String TRASH = ".trash";
 
+  /** CRIU's page images: copied into the restored memory, never parsed. */
+  private static final Pattern PAGES = Pattern.compile("^pages-[0-9]+\\.img$");
+
   private final Path root;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -121,6 +124,19 @@ public final class ImageStore {
   /** Opens a committed image after checking every file against its manifest. */
   public StoredImage open(String name)
       throws ImageNotFoundException, ImageIntegrityException, IOException {
+    OpenedImage opened = openDeferringPages(name);
+    opened.pages().awaitVerified(java.time.Duration.ofHours(1));
+    return opened.image();
+  }
+
+  /**
+   * Opens a committed image for a restore: the manifest, the file list and sizes and every file
+   * CRIU parses are checked now; the page files ({@code pages-*.img}, the bulk of an image, which
+   * CRIU only copies into memory) are hashed in the background, and the restored tree must not run
+   * before {@link PageVerification#awaitVerified} has returned.
+   */
+  public OpenedImage openDeferringPages(String name)
+      throws ImageNotFoundException, ImageIntegrityException, IOException {
     requireValidName(name);
     Path dir = root.resolve(name);
     Path manifestFile = dir.resolve(Manifest.FILE_NAME);
@@ -157,7 +173,11 @@ public final class ImageStore {
                 + " (truncated or modified)");
       }
     }
-    ImageDigests.verify(name, dir, manifest.files());
+    List<Manifest.FileEntry> pages =
+        manifest.files().stream().filter(e -> PAGES.matcher(e.path()).matches()).toList();
+    List<Manifest.FileEntry> parsed =
+        manifest.files().stream().filter(e -> !PAGES.matcher(e.path()).matches()).toList();
+    ImageDigests.verify(name, dir, parsed);
     for (Path f : listFiles(dir)) {
       String rel = dir.relativize(f).toString();
       // CRIU writes stats-restore into the image directory on every restore.
@@ -168,7 +188,10 @@ public final class ImageStore {
             "image '" + name + "': unexpected file " + rel + " not in manifest");
       }
     }
-    return new StoredImage(name, dir, manifest, "sha256:" + Sha256.of(bytes));
+    StoredImage image = new StoredImage(name, dir, manifest, "sha256:" + Sha256.of(bytes));
+    return new OpenedImage(
+        image,
+        pages.isEmpty() ? PageVerification.none(name) : PageVerification.start(name, dir, pages));
   }
 
   /**

@@ -86,6 +86,55 @@ class CheckpointRestoreIT {
   }
 
   @Test
+  void pagesAreVerifiedWhileCriuRestoresAndATamperedOneNeverRuns() throws Exception {
+    AgentComponents gated = TestEnv.componentsWithPlugin(store.resolve("gated"));
+    try (Workload w = Workload.tree(64)) {
+      JsonNode before = w.state(Duration.ofSeconds(60));
+      CheckpointCommand stop =
+          new CheckpointCommand(ProcessTarget.ofPid(w.pid()), "gated", false, T, Map.of());
+      StoredImage image = gated.checkpoints().checkpoint(stop, Progress.NONE);
+      w.process.waitFor();
+      Workload.awaitGone(w.pid());
+      Workload.awaitGone(before.get("child").asInt());
+
+      RestoreResult r = gated.restores().restore("gated", Optional.empty(), T, Progress.NONE);
+      try {
+        assertThat(r.timings()).containsKeys("verify", "verifyPages", "verifyHeld");
+        assertThat(w.state(Duration.ofSeconds(30)).get("checksum").asText())
+            .isEqualTo(before.get("expected").asText());
+      } finally {
+        Workload.kill(r.pid());
+        Workload.kill(before.get("child").asInt());
+      }
+
+      Path pages;
+      try (Stream<Path> s = Files.list(image.dir())) {
+        pages =
+            s.filter(p -> p.getFileName().toString().startsWith("pages-"))
+                .max((a, b) -> Long.compare(a.toFile().length(), b.toFile().length()))
+                .orElseThrow();
+      }
+      try (RandomAccessFile f = new RandomAccessFile(pages.toFile(), "rw")) {
+        f.seek(f.length() - 4096);
+        int b = f.read();
+        f.seek(f.length() - 4096);
+        f.write(b ^ 0xff);
+      }
+      assertThatThrownBy(
+              () -> gated.restores().restore("gated", Optional.empty(), T, Progress.NONE))
+          .isInstanceOfSatisfying(
+              CriuFailure.class,
+              f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
+          .hasMessageContaining(pages.getFileName().toString())
+          .hasMessageContaining("does not match its sha256");
+      Workload.awaitGone(w.pid());
+      assertThat(ProcessHandle.of(w.pid()))
+          .as("the tree restored from a tampered image was killed before it ran")
+          .isEmpty();
+    }
+  }
+
+  @Test
   void imageIsPrivate() throws Exception {
     try (Workload w = Workload.tree(4)) {
       w.state(Duration.ofSeconds(60));

@@ -31,6 +31,18 @@ final class TestEnv {
         Clock.systemUTC());
   }
 
+  /**
+   * Components that load our CRIU plugin (native-plugin/build), as the agent does in production.
+   */
+  static AgentComponents componentsWithPlugin(Path store) throws IOException {
+    Path plugin = repo().resolve("native-plugin/build");
+    assumeTrue(Files.exists(plugin.resolve("warmstart_cuda_plugin.so")), "native plugin not built");
+    return AgentComponents.create(
+        new AgentComponents.Settings(
+            store, criu(), Optional.of(plugin), AgentComponents.DEFAULT_RUNC_ROOTS, "test-node"),
+        Clock.systemUTC());
+  }
+
   static Path workload(String name) {
     return repo().resolve("node-agent/src/test/resources/workloads").resolve(name);
   }

@@ -3,7 +3,7 @@
 # Dockerfile (images/node-agent/Dockerfile) copies into the image, so it can be run and tested here,
 # where no Docker engine runs.
 #   OUT/opt/warmstart/criu/        CRIU >= 4.2 from scripts/install-criu.sh (relocatable prefix)
-#   OUT/opt/warmstart/plugins/     warmstart_cuda_plugin.so (CRIU --libdir)
+#   OUT/opt/warmstart/plugins/     warmstart_cuda_plugin.so (CRIU --libdir), warmstart-cuda (fresh-process driver calls)
 #   OUT/opt/warmstart/bin/pause    static wait-forever binary for placeholder pods
 #   OUT/opt/warmstart/jre/         jlink'd Java runtime with what the agent uses
 #   OUT/opt/warmstart/quarkus-app/ the agent
@@ -17,7 +17,7 @@ mkdir -p "$opt/plugins" "$opt/bin"
 
 "$repo/scripts/install-criu.sh" --prefix "$opt/criu" --no-check >&2
 make -s -C "$repo/native-plugin" CRIU_PREFIX="$opt/criu" BUILD="$opt/.build" all >&2
-cp "$opt/.build/warmstart_cuda_plugin.so" "$opt/plugins/"
+cp "$opt/.build/warmstart_cuda_plugin.so" "$opt/.build/warmstart-cuda" "$opt/plugins/"
 cp "$opt/.build/pause" "$opt/bin/pause"
 rm -rf "$opt/.build"
 

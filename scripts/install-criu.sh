@@ -84,7 +84,7 @@ fetch_source() { # DIR: puts criu_$version.orig.tar.xz there, checked
   echo "$source_sha256  $tarball" | sha256sum -c --quiet - || die "CRIU source $tarball does not match its sha256"
 }
 
-build_deps=(make gcc libc6-dev pkg-config protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
+build_deps=(make gcc libc6-dev patch pkg-config protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
   libnl-3-dev libnet1-dev libcap-dev libbsd-dev python3-protobuf libnftables-dev libgnutls28-dev uuid-dev)
 install_build_deps() {
   local missing=() p

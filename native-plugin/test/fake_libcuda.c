@@ -8,6 +8,8 @@
  *   FAKE_CUDA_STATE  directory for per-pid state (required)
  *   FAKE_CUDA_LOG    append "fn pid start_ns end_ns result extra" lines here
  *   FAKE_CUDA_FAIL   "op" or "op:pid" (op: init, lock, checkpoint, restore, unlock) to fail
+ *   FAKE_CUDA_STALE  when set in a process, its driver finds no restore thread in any process, as
+ *                    a long-lived caller's stale driver state did for a reused PID
  *   FAKE_CUDA_DELAY_MS  sleep this long in checkpoint and restore (to observe concurrency)
  *   FAKE_CUDA_DEVICES   how many GPUs (default 1), all named "Fake GPU", but for
  *   FAKE_CUDA_ODD_DEVICE  the ordinal of one named "Other Fake GPU"
@@ -165,7 +167,7 @@ int cuCheckpointProcessGetRestoreThreadId(int pid, int *tid)
 {
 	long long t = now_ns();
 	int r;
-	*tid = restore_tid(pid);
+	*tid = getenv("FAKE_CUDA_STALE") ? 0 : restore_tid(pid);
 	r = *tid > 0 ? SUCCESS : ERR_NOT_INITIALIZED;
 	log_call("getRestoreThreadId", pid, t, r, NULL);
 	return r;

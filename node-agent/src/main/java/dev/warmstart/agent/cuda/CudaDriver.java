@@ -94,13 +94,24 @@ public final class CudaDriver {
    * thread, the test the driver's own cuda-checkpoint tool uses).
    */
   public Optional<CudaProcessState> processState(int pid) throws CudaException {
+    return stateOf(pid).state();
+  }
+
+  /** A process's checkpoint state, or the driver's answer on why it has none. */
+  public record StateAnswer(Optional<CudaProcessState> state, String driverAnswer) {}
+
+  /** Like {@link #processState}, keeping the driver's words when it finds no restore thread. */
+  public StateAnswer stateOf(int pid) throws CudaException {
     IntByReference tid = new IntByReference();
-    if (lib.cuCheckpointProcessGetRestoreThreadId(pid, tid) != SUCCESS) {
-      return Optional.empty();
+    int r = lib.cuCheckpointProcessGetRestoreThreadId(pid, tid);
+    if (r != SUCCESS) {
+      return new StateAnswer(
+          Optional.empty(), "cuCheckpointProcessGetRestoreThreadId: " + errorText(r));
     }
     IntByReference state = new IntByReference();
     check("cuCheckpointProcessGetState(" + pid + ")", lib.cuCheckpointProcessGetState(pid, state));
-    return Optional.of(CudaProcessState.of(state.getValue()));
+    CudaProcessState s = CudaProcessState.of(state.getValue());
+    return new StateAnswer(Optional.of(s), s.name());
   }
 
   /** Copies the process's GPU memory back (onto {@code remap}'s new GPUs, if any). */
@@ -149,13 +160,19 @@ public final class CudaDriver {
 
   private void check(String call, int result) throws CudaException {
     if (result != SUCCESS) {
-      PointerByReference text = new PointerByReference();
-      String words =
-          lib.cuGetErrorString(result, text) == SUCCESS && text.getValue() != null
-              ? text.getValue().getString(0)
-              : "unknown error";
-      throw new CudaException(call, result, words);
+      throw new CudaException(call, result, words(result));
     }
+  }
+
+  private String words(int result) {
+    PointerByReference text = new PointerByReference();
+    return lib.cuGetErrorString(result, text) == SUCCESS && text.getValue() != null
+        ? text.getValue().getString(0)
+        : "unknown error";
+  }
+
+  private String errorText(int result) {
+    return "error " + result + ": " + words(result);
   }
 
   static String cString(byte[] b) {

@@ -6,6 +6,7 @@ import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.agent.cuda.CudaException;
 import dev.warmstart.agent.cuda.CudaProcessState;
 import dev.warmstart.api.agent.ErrorReason;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,9 +25,11 @@ import java.util.concurrent.TimeoutException;
  */
 public final class GpuActivator {
   private final GpuRuntime gpus;
+  private final FreshDriver fresh;
 
-  public GpuActivator(GpuRuntime gpus) {
+  public GpuActivator(GpuRuntime gpus, FreshDriver fresh) {
     this.gpus = gpus;
+    this.fresh = fresh;
   }
 
   /** What an activation did: the CUDA processes and step times in ms (slowest process). */
@@ -63,21 +66,22 @@ public final class GpuActivator {
                         "cannot activate: no CUDA driver here (" + gpus.unavailableReason() + ")"));
     long t0 = System.nanoTime();
     Map<Integer, CudaProcessState> states = new LinkedHashMap<>();
+    List<String> answers = new ArrayList<>();
     for (int pid : tree) {
       try {
-        cuda.processState(pid)
+        CudaDriver.StateAnswer a = cuda.stateOf(pid);
+        a.state()
             .filter(
                 s -> s == CudaProcessState.CHECKPOINTED || (unlock && s == CudaProcessState.LOCKED))
-            .ifPresent(s -> states.put(pid, s));
+            .ifPresentOrElse(
+                s -> states.put(pid, s), () -> answers.add(pid + ": " + a.driverAnswer()));
       } catch (CudaException e) {
         throw new CriuFailure(
             ErrorReason.GpuRestoreFailed, "cannot read the CUDA state of " + pid + ": " + e, e);
       }
     }
     if (states.isEmpty()) {
-      throw new CriuFailure(
-          ErrorReason.InvalidRequest,
-          "no process of tree " + tree + " has checkpointed CUDA state: nothing to activate");
+      return viaFreshDriver(tree, remap, timeout, unlock, answers, t0);
     }
     List<Integer> pids = List.copyOf(states.keySet());
     long scanMs = (System.nanoTime() - t0) / 1_000_000;
@@ -123,6 +127,79 @@ public final class GpuActivator {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * The agent's driver found nothing to activate: ask a fresh process, whose driver state cannot be
+   * stale for a reused PID, and let it do the work. Every failure names what the driver said.
+   */
+  private Activation viaFreshDriver(
+      List<Integer> tree,
+      List<GpuPair> remap,
+      Duration timeout,
+      boolean unlock,
+      List<String> agentAnswers,
+      long t0)
+      throws CriuFailure {
+    String agentSaid = "the agent's driver: " + String.join("; ", agentAnswers);
+    if (!fresh.available()) {
+      throw new CriuFailure(
+          ErrorReason.InvalidRequest,
+          "no process of tree "
+              + tree
+              + " has checkpointed CUDA state: nothing to activate ("
+              + agentSaid
+              + ")");
+    }
+    FreshDriver.Answer a;
+    try {
+      a = fresh.activate(tree, remap, !unlock, timeout);
+    } catch (IOException e) {
+      throw new CriuFailure(
+          ErrorReason.GpuRestoreFailed, "activation failed: " + e.getMessage() + "; " + agentSaid);
+    }
+    List<String> errors = new ArrayList<>();
+    List<Integer> pids = new ArrayList<>();
+    double restoreMs = 0;
+    double unlockMs = 0;
+    for (FreshDriver.Proc p : a.processes()) {
+      if (p.error() != null) {
+        errors.add("process " + p.pid() + ": " + p.error());
+      } else if (p.activated(unlock)) {
+        pids.add(p.pid());
+        restoreMs = Math.max(restoreMs, p.restoreMs());
+        unlockMs = Math.max(unlockMs, p.unlockMs());
+      }
+    }
+    if (a.error() != null) {
+      errors.add(a.error());
+    }
+    if (!errors.isEmpty()) {
+      throw new CriuFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
+    }
+    if (pids.isEmpty()) {
+      String freshSaid =
+          a.processes().stream()
+              .map(p -> p.pid() + ": " + (p.note().isEmpty() ? p.initial() : p.note()))
+              .collect(java.util.stream.Collectors.joining("; "));
+      throw new CriuFailure(
+          ErrorReason.InvalidRequest,
+          "no process of tree "
+              + tree
+              + " has checkpointed CUDA state: nothing to activate ("
+              + agentSaid
+              + "; a fresh process: "
+              + freshSaid
+              + ")");
+    }
+    Map<String, Long> timings = new LinkedHashMap<>();
+    timings.put("gpuRestore", Math.round(restoreMs));
+    if (unlock) {
+      timings.put("gpuUnlock", Math.round(unlockMs));
+    }
+    timings.put("freshDriver", 1L);
+    timings.put(unlock ? "activate" : "gpuRestoreLocked", (System.nanoTime() - t0) / 1_000_000);
+    return new Activation(pids, timings);
   }
 
   private static Done step(

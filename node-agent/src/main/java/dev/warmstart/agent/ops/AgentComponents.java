@@ -2,6 +2,7 @@ package dev.warmstart.agent.ops;
 
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.CriuSettings;
+import dev.warmstart.agent.gpu.FreshDriver;
 import dev.warmstart.agent.gpu.GpuProbe;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.MpsDetector;
@@ -70,7 +71,14 @@ public record AgentComponents(
             clock,
             s.nodeName(),
             new GpuProbe(gpus, new MpsDetector())),
-        new RestoreService(criu, store, procfs, containers, store.root().resolve(".work"), gpus));
+        new RestoreService(
+            criu,
+            store,
+            procfs,
+            containers,
+            store.root().resolve(".work"),
+            gpus,
+            new FreshDriver(s.pluginDir(), s.criuEnvironment())));
   }
 
   public static final List<Path> DEFAULT_RUNC_ROOTS =

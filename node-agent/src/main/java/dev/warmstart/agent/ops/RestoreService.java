@@ -4,6 +4,7 @@ import dev.warmstart.agent.criu.CriuFailure;
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.RestoreSpec;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
+import dev.warmstart.agent.gpu.FreshDriver;
 import dev.warmstart.agent.gpu.GpuActivator;
 import dev.warmstart.agent.gpu.GpuCompatibility;
 import dev.warmstart.agent.gpu.GpuRuntime;
@@ -49,14 +50,15 @@ public final class RestoreService {
       Procfs procfs,
       ContainerLocator containers,
       Path workRoot,
-      GpuRuntime gpus) {
+      GpuRuntime gpus,
+      FreshDriver freshDriver) {
     this.criu = criu;
     this.store = store;
     this.procfs = procfs;
     this.containers = containers;
     this.workRoot = workRoot;
     this.compatibility = new GpuCompatibility(gpus);
-    this.activator = new GpuActivator(gpus);
+    this.activator = new GpuActivator(gpus, freshDriver);
     this.gpus = gpus;
   }
 

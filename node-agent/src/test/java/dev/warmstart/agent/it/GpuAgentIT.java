@@ -257,6 +257,39 @@ class GpuAgentIT {
   }
 
   @Test
+  void activationFallsBackToAFreshDriverWhenTheAgentsDriverFindsNoRestoreThread() throws Exception {
+    List<Integer> pids = startApp(Map.of());
+    checkpointAndStop(pids);
+    RestoreResult prepared =
+        agent
+            .restores()
+            .restore(
+                new RestoreCommand("gpu", Optional.empty(), List.of(), true, T), Progress.NONE);
+    NativeEnv.set("FAKE_CUDA_STALE", "1"); // the agent's driver state only, as seen on an H200
+    try {
+      Map<String, Long> timings =
+          agent.restores().activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T));
+      assertThat(timings).containsEntry("freshDriver", 1L).containsKeys("gpuRestore", "gpuUnlock");
+      for (int p : pids) {
+        assertThat(cudaState(p)).as("pid %d running after activate", p).isEqualTo("0");
+      }
+      assertThatThrownBy(
+              () ->
+                  agent
+                      .restores()
+                      .activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T)))
+          .isInstanceOfSatisfying(
+              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
+          .as("both drivers' answers are in the message")
+          .hasMessageContaining("the agent's driver: " + pids.get(0) + ": ")
+          .hasMessageContaining("a fresh process: " + pids.get(0) + ": RUNNING");
+    } finally {
+      NativeEnv.unset("FAKE_CUDA_STALE");
+      Workload.kill(prepared.pid());
+    }
+  }
+
+  @Test
   void hotStandbyHoldsItsGpuMemoryLockedAndActivationOnlyUnlocks() throws Exception {
     List<Integer> pids = startApp(Map.of());
     checkpointAndStop(pids);

@@ -12,6 +12,8 @@ final class NativeEnv {
     LibC INSTANCE = Native.load("c", LibC.class);
 
     int setenv(String name, String value, int overwrite);
+
+    int unsetenv(String name);
   }
 
   private NativeEnv() {}
@@ -19,6 +21,12 @@ final class NativeEnv {
   static void set(String name, String value) {
     if (LibC.INSTANCE.setenv(name, value, 1) != 0) {
       throw new IllegalStateException("setenv " + name + " failed");
+    }
+  }
+
+  static void unset(String name) {
+    if (LibC.INSTANCE.unsetenv(name) != 0) {
+      throw new IllegalStateException("unsetenv " + name + " failed");
     }
   }
 }

@@ -1,0 +1,186 @@
+/*
+ * warmstart-cuda: the driver's checkpoint calls on other processes, from a fresh process.
+ *
+ * The agent makes these calls in-process first; a long-lived caller's driver state can go stale
+ * for a PID that a restore has reused, so the agent falls back to this tool, whose driver state is
+ * always new (as NVIDIA's own cuda-checkpoint is). All processes are handled in parallel.
+ *
+ *   warmstart-cuda state PID...
+ *   warmstart-cuda activate [--remap FROM=TO,...] [--keep-locked] PID...
+ *       checkpointed processes get their GPU memory back (onto the remapped GPUs), then every
+ *       checkpointed or locked process is unlocked (not with --keep-locked: a Hot standby)
+ * Prints one JSON object (a process without a CUDA restore thread is state NONE, with the driver's
+ * answer as its note); exit 0 when no driver call failed, 1 otherwise, 2 for bad arguments.
+ * WARMSTART_LIBCUDA names the libcuda to load.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_driver.h"
+#include "remap.h"
+#include <time.h>
+
+#define MAX_PIDS 256
+
+struct job {
+	int pid;
+	int state;        /* -1: the driver did not say */
+	int initial;      /* the state before this tool acted */
+	double restore_ms, unlock_ms;
+	char error[300]; /* a failed call */
+	char note[300];  /* why it is no CUDA process: not a failure */
+	pthread_t thread;
+};
+
+static double ws_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static struct ws_cuda cuda;
+static struct ws_remap remap;
+static int keep_locked, activate;
+
+static void fail(struct job *j, const char *what, ws_curesult r)
+{
+	char buf[200];
+	snprintf(j->error, sizeof(j->error), "%s: %s", what, ws_cuda_strerror(&cuda, r, buf, sizeof(buf)));
+}
+
+static void *run(void *arg)
+{
+	struct job *j = arg;
+	int tid;
+	ws_curesult r;
+	double t;
+
+	j->state = j->initial = -1;
+	if ((r = cuda.get_restore_thread_id(j->pid, &tid)) != 0) {
+		char buf[200];
+		snprintf(j->note, sizeof(j->note), "no CUDA restore thread: %s",
+			 ws_cuda_strerror(&cuda, r, buf, sizeof(buf)));
+		return NULL;
+	}
+	if ((r = cuda.get_state(j->pid, &j->state)) != 0) {
+		fail(j, "cuCheckpointProcessGetState", r);
+		return NULL;
+	}
+	j->initial = j->state;
+	if (!activate)
+		return NULL;
+	if (j->state == WS_CUDA_CHECKPOINTED) {
+		struct ws_gpu_pair_args pairs[WS_MAX_GPUS];
+		struct ws_restore_args args;
+
+		memset(&args, 0, sizeof(args));
+		for (size_t i = 0; i < remap.count; i++) {
+			memcpy(pairs[i].old_uuid, remap.pairs[i].from, WS_UUID_LEN);
+			memcpy(pairs[i].new_uuid, remap.pairs[i].to, WS_UUID_LEN);
+		}
+		args.gpu_pairs = pairs;
+		args.gpu_pairs_count = (unsigned int)remap.count;
+		t = ws_now_ms();
+		r = cuda.restore(j->pid, remap.count ? &args : NULL);
+		j->restore_ms = ws_now_ms() - t;
+		if (r) {
+			fail(j, "cuCheckpointProcessRestore", r);
+			return NULL;
+		}
+		j->state = WS_CUDA_LOCKED;
+	}
+	if (j->state == WS_CUDA_LOCKED && !keep_locked) {
+		struct ws_plain_args args = { { 0 } };
+		t = ws_now_ms();
+		r = cuda.unlock(j->pid, &args);
+		j->unlock_ms = ws_now_ms() - t;
+		if (r) {
+			fail(j, "cuCheckpointProcessUnlock", r);
+			return NULL;
+		}
+		j->state = WS_CUDA_RUNNING;
+	}
+	return NULL;
+}
+
+static const char *state_name(int s)
+{
+	static const char *names[] = { "RUNNING", "LOCKED", "CHECKPOINTED", "FAILED" };
+	return s >= 0 && s < 4 ? names[s] : "NONE";
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+int main(int argc, char **argv)
+{
+	static struct job jobs[MAX_PIDS];
+	char err[512];
+	size_t n = 0;
+	int i = 2, ok = 1;
+
+	if (argc < 3 || (strcmp(argv[1], "state") && strcmp(argv[1], "activate"))) {
+		fprintf(stderr, "usage: warmstart-cuda state PID... | activate [--remap SPEC] [--keep-locked] PID...\n");
+		return 2;
+	}
+	activate = !strcmp(argv[1], "activate");
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--keep-locked")) {
+			keep_locked = 1;
+		} else if (!strcmp(argv[i], "--remap") && i + 1 < argc) {
+			if (ws_parse_remap(argv[++i], &remap, err, sizeof(err))) {
+				fprintf(stderr, "bad --remap: %s\n", err);
+				return 2;
+			}
+		} else if (atoi(argv[i]) > 0 && n < MAX_PIDS) {
+			jobs[n++].pid = atoi(argv[i]);
+		} else {
+			fprintf(stderr, "bad argument: %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (ws_cuda_load(&cuda, getenv("WARMSTART_LIBCUDA"), err, sizeof(err))) {
+		printf("{\"ok\":false,\"error\":");
+		json_string(err);
+		printf("}\n");
+		return 1;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (pthread_create(&jobs[k].thread, NULL, run, &jobs[k]))
+			run(&jobs[k]), jobs[k].thread = 0;
+	for (size_t k = 0; k < n; k++)
+		if (jobs[k].thread)
+			pthread_join(jobs[k].thread, NULL);
+	printf("{\"processes\":[");
+	for (size_t k = 0; k < n; k++) {
+		printf("%s{\"pid\":%d,\"initial\":\"%s\",\"state\":\"%s\",\"restoreMs\":%.1f,\"unlockMs\":%.1f,"
+		       "\"error\":",
+		       k ? "," : "", jobs[k].pid, state_name(jobs[k].initial), state_name(jobs[k].state), jobs[k].restore_ms,
+		       jobs[k].unlock_ms);
+		if (jobs[k].error[0]) {
+			json_string(jobs[k].error);
+			ok = 0;
+		} else {
+			printf("null");
+		}
+		printf(",\"note\":");
+		json_string(jobs[k].note);
+		putchar('}');
+	}
+	printf("],\"ok\":%s}\n", ok ? "true" : "false");
+	return ok ? 0 : 1;
+}

@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
-# GPU restore benchmark, one run on one GPU machine, same workload (samples/cuda-workload/server.py) per size:
-#   baseline     CRIU + its plugins/cuda + the exec-per-action cuda-checkpoint helper (what users have today)
-#   cold         a full restore through the node agent (our plugin, warm CUDA context pool)
-#   cold-hook    the same from a checkpoint taken after the pre-checkpoint hook (POST /sleep: cached GPU
-#                blocks released)
-#   cold-thp     the agent with THP "always" while it restores
+# GPU restore benchmark, one run on one GPU machine, the same workload and image per size:
+#   baseline     CRIU + its plugins/cuda + the exec-per-action cuda-checkpoint helper (what users have today),
+#                CRIU's own serial page restore (CRIU_PAGE_RESTORE_THREADS=0)
+#   cold-stock   a full restore through the node agent with CRIU's own page restore (threads 0)
+#   cold         a full restore through the node agent, our CRIU build (parallel, huge-page page restore,
+#                verification overlapped with the restore behind the plugin's gate)
+#   cold-thp     the same with THP "always" while the agent works
 #   warm         a Warm standby (CRIU restore only, no GPU memory held), timed from the ACTIVATE request
 #   hot          a Hot standby (GPU memory restored, process locked), timed from the ACTIVATE request
-#   two-at-once  two servers' images restored together, until both answer
-# Metric: request → first correct answer (the checksum the server gave before the checkpoint), plus
-# checkpoint time and every phase the agent reports. Output under $OUT: gpu-restore.csv, gpu-restore.md,
-# gpu-restore.png, machine.txt, logs.tar.gz.
-# Needs .carry/gpu from scripts/prepare-gpu-carry.sh. Usage: bench/gpu-restore.sh [GIB ...] (default: 4 16)
+# Checkpoints: the agent's leave-running checkpoint (and with THP "always", of the cold-thp restore) beside
+# the baseline's dump; "frozen" is how long the workload's CUDA work was held (lock to unlock).
+# Workloads (WORKLOAD=...): sample (samples/cuda-workload/server.py) or transformers
+# (samples/cuda-workload/transformers_server.py, a Llama-architecture model built on the GPU).
+# Metric: request → first correct answer (the checksum the server gave before the checkpoint), plus every
+# phase the agent reports. Output under $OUT: gpu-restore.csv, gpu-restore.md, gpu-restore.png, machine.txt,
+# logs.tar.gz. Needs .carry/gpu from scripts/prepare-gpu-carry.sh. Usage: bench/gpu-restore.sh [GIB ...] (default: 4 16)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 carry=$repo/.carry/gpu
 OUT=${OUT:-/tmp/gpu-restore-out}
 sizes=${*:-4 16}
+workload=${WORKLOAD:-sample}
+case $workload in
+  sample) server_py=$repo/samples/cuda-workload/server.py ;;
+  transformers) server_py=$repo/samples/cuda-workload/transformers_server.py ;;
+  *) echo "WORKLOAD must be sample or transformers" >&2; exit 2 ;;
+esac
 work=/tmp/ws-bench
 store=/dev/shm/ws-store
+# A warm machine keeps /tmp and, after a killed run, its processes: start clean.
+pkill -9 -f quarkus-run.jar 2>/dev/null; pkill -9 -f samples/cuda-workload/ 2>/dev/null
+rm -rf "$work/journal" "$work/logs"
 mkdir -p "$OUT" "$work/logs"
 rm -rf "$store" /dev/shm/ws-base; mkdir -p "$store" /dev/shm/ws-base
 csv=$OUT/gpu-restore.csv
-echo "gib,variant,thp,ok,checkpoint_ms,restore_to_first_answer_ms,verify_ms,criu_restore_ms,cuda_init_ms,gpu_restore_ms,gpu_unlock_ms,prepare_ms,image_mib,gpu_mib" >"$csv"
+echo "gib,variant,thp,ok,checkpoint_ms,restore_to_first_answer_ms,verify_ms,criu_restore_ms,cuda_init_ms,gpu_restore_ms,gpu_unlock_ms,prepare_ms,image_mib,gpu_mib,frozen_ms,verify_pages_ms,verify_held_ms,request_ms" >"$csv"
 
 log() { echo "[$(date +%T)] $*" >&2; }
 now_ms() { date +%s%3N; }
@@ -33,24 +45,26 @@ tar -C "$work" -xJf "$carry/agent.tar.xz"
 criu=$work/criu/bin/criu
 ours=$work/ours; base=$work/base; helper=$work/helper
 mkdir -p "$ours" "$base" "$helper"
-cp "$carry/warmstart_cuda_plugin.so" "$ours/"
+cp "$carry/warmstart_cuda_plugin.so" "$carry/warmstart-cuda" "$ours/"
 cp "$carry/cuda_plugin.so" "$base/"
 cp "$carry/cuda-checkpoint" "$helper/cuda-checkpoint"
 libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
 {
   echo "host: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), THP $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
   nvidia-smi --query-gpu=name,uuid,driver_version,memory.total --format=csv,noheader
-  echo "criu: $($criu --version | head -1), java: $("$work/jre/bin/java" -version 2>&1 | head -1)"
+  echo "criu: $($criu --version | head -1) with $(ls "$work"/criu/share/criu/*.patch 2>/dev/null | xargs -n1 basename | tr '\n' ' '), java: $("$work/jre/bin/java" -version 2>&1 | head -1)"
+  echo "workload: $workload"
   python3 -c 'import torch; print("torch", torch.__version__)'
 } | tee "$OUT/machine.txt" >&2
 
 # --- the agent ----------------------------------------------------------------------------------------
 sock=$work/agent.sock
 agent_pid=
-start_agent() { # WARM_POOL(true|false) [THP policy during operations]
+start_agent() { # WARM_POOL(true|false) [THP policy during operations] [CRIU page restore threads]
   stop_agent
   rm -f "$sock"
   if [ -n "${2:-}" ]; then export WARMSTART_AGENT_THP=$2; else unset WARMSTART_AGENT_THP; fi
+  if [ -n "${3:-}" ]; then export CRIU_PAGE_RESTORE_THREADS=$3; else unset CRIU_PAGE_RESTORE_THREADS; fi
   WARMSTART_AGENT_STORE_ROOT=$store WARMSTART_AGENT_JOURNAL_DIR=$work/journal \
   WARMSTART_AGENT_CRIU_BINARY=$criu WARMSTART_AGENT_PLUGIN_DIR=$ours WARMSTART_AGENT_LIBCUDA=$libcuda \
   WARMSTART_AGENT_GPU_WARM_POOL=$1 WARMSTART_AGENT_NODE_NAME=gpu-bench \
@@ -65,11 +79,12 @@ start_agent() { # WARM_POOL(true|false) [THP policy during operations]
 }
 stop_agent() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null; agent_pid=; }
 submit() { # JSON -> operation id
-  curl -sf --unix-socket "$sock" -H 'Content-Type: application/json' -X POST http://agent/v1/operations -d "$1" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+  local r; r=$(curl -s --unix-socket "$sock" -H 'Content-Type: application/json' -X POST http://agent/v1/operations -d "$1")
+  echo "$r" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null || { log "refused: $r"; echo none; }
 }
 op() { curl -sf --unix-socket "$sock" "http://agent/v1/operations/$1"; }
 await_op() { # ID -> final status JSON (on stdout); rc 0 if SUCCEEDED
+  [ "$1" = none ] && { echo '{}'; return 1; }
   local s
   for _ in $(seq 1 6000); do
     s=$(op "$1") || { sleep 0.05; continue; }
@@ -87,7 +102,7 @@ print(-1 if v is None else v)' "$1"; }
 
 # --- the workload -------------------------------------------------------------------------------------
 server() { # PORT GIB -> pid
-  setsid python3 "$repo/samples/cuda-workload/server.py" --port "$1" --gib "$2" >"$work/logs/server-$1.log" 2>&1 </dev/null &
+  setsid python3 "$server_py" --port "$1" --gib "$2" >"$work/logs/server-$1.log" 2>&1 </dev/null &
   echo $!
 }
 ready() { for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.5; done; return 1; }
@@ -120,6 +135,7 @@ checkpoint() { # KEY PID IMAGE LEAVE [HOOK_PORT] -> sets CK_MS, CK_MIB; rc
   local t0 id s; t0=$(now_ms)
   id=$(submit "$(ckpt_req "$@")"); s=$(await_op "$id"); local rc=$?
   CK_MS=$(( $(now_ms) - t0 )); CK_MIB=$(du -sm "$store/$3" 2>/dev/null | cut -f1)
+  CK_FROZEN=$(echo "$s" | field timings.frozen)
   echo "$s" >"$work/logs/checkpoint-$1.json"; log "checkpoint $1 ($rc) $CK_MS ms, $CK_MIB MiB"
   return $rc
 }
@@ -129,8 +145,9 @@ restore_measured() {
   id=$(submit "$(restore_req "$6" "$7")")
   first=$(first_answer "$4" "$5" "$t0"); s=$(await_op "$id"); echo "$s" >"$work/logs/$6.json"
   [ "$(infer "$4" 2>/dev/null)" = "$5" ] && [ "$first" -ge 0 ] && ok=true
-  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$s" | field timings.gpuRestore),$(echo "$s" | field timings.gpuUnlock),,$9,${10}"
-  kill_tree "$(echo "$s" | field restoredPid)"
+  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$s" | field timings.gpuRestore),$(echo "$s" | field timings.gpuUnlock),,$9,${10},${11:-},$(echo "$s" | field timings.verifyPages),$(echo "$s" | field timings.verifyHeld)"
+  [ "${KEEP:-}" = 1 ] || kill_tree "$(echo "$s" | field restoredPid)"
+  RESTORED_PID=$(echo "$s" | field restoredPid)
 }
 # standby VARIANT THP GIB PORT EXPECTED KEY IMAGE CKPT_MS IMG_MIB GPU_MIB HOT(true|false)
 standby() {
@@ -146,70 +163,62 @@ standby() {
   aid=$(submit "{\"idempotencyKey\":\"act-$6\",\"kind\":\"ACTIVATE\",\"activate\":{\"restoreOperationId\":\"$id\",\"timeoutSeconds\":600}}")
   first=$(first_answer "$4" "$5" "$t0"); local a; a=$(await_op "$aid"); echo "$a" >"$work/logs/act-$6.json"
   [ "$(infer "$4" 2>/dev/null)" = "$5" ] && [ "$first" -ge 0 ] && ok=true
-  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$a" | field timings.gpuRestore),$(echo "$a" | field timings.gpuUnlock),$prep_ms,$9,${held:-0}"
+  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$a" | field timings.gpuRestore),$(echo "$a" | field timings.gpuUnlock),$prep_ms,$9,${held:-0},,$(echo "$s" | field timings.verifyPages),$(echo "$s" | field timings.verifyHeld)"
+  [ "$ok" = true ] || log "$1 activation: $a"
   kill_tree "$pid"
 }
 
 bench_size() { # GIB
-  local gib=$1 pa=$((18000 + gib)) pb=$((18100 + gib))
+  local gib=$1 pa=$((18000 + gib))
   rm -rf "$store"/* /dev/shm/ws-base/*
   pkill -9 -f samples/cuda-workload/ 2>/dev/null; sleep 1
   start_agent true "" || return
   local pid; pid=$(server $pa "$gib"); log "server ${gib} GiB pid $pid"
   ready $pa || { log "server not ready"; tail -20 "$work/logs/server-$pa.log" >&2; return; }
-  local before; before=$(infer $pa); log "checksum before: $before"
+  local before; before=$(infer $pa); log "checksum before: $before; $(curl -sf "http://127.0.0.1:$pa/health")"
   local gpu_mib; gpu_mib=$(gpu_mib_of "$pid")
+  local rq t1; t1=$(now_ms); infer $pa >/dev/null; rq=$(( $(now_ms) - t1 )) # one request, for Hot's "request + x"
 
-  checkpoint "ck-$gib" "$pid" "a-$gib" true; local ck_ms=$CK_MS ck_mib=$CK_MIB
+  checkpoint "ck-$gib" "$pid" "a-$gib" true; local ck_ms=$CK_MS ck_mib=$CK_MIB ck_frozen=$CK_FROZEN
+  row "$gib,checkpoint,node,true,$ck_ms,,,,,,,,$ck_mib,$gpu_mib,$ck_frozen,,,$rq"
   [ "$(infer $pa)" = "$before" ] || log "WARNING: server answers differently after the checkpoint"
-  checkpoint "ckhook-$gib" "$pid" "ahook-$gib" true "$pa"; local hk_ms=$CK_MS hk_mib=$CK_MIB
-  local hook_gpu; hook_gpu=$(gpu_mib_of "$pid")
-  [ "$(infer $pa)" = "$before" ] || log "WARNING: server answers differently after the hooked checkpoint"
 
   # Baseline: CRIU + plugins/cuda + helper dumps the same server (and stops it), then restores.
   local bimg=/dev/shm/ws-base/a t0; mkdir -p "$bimg"
   t0=$(now_ms)
-  PATH=$helper:$PATH CUDA_HELPER_LOG=$work/logs/helper-dump-$gib.log timeout 600 "$criu" dump -t "$pid" -D "$bimg" -o dump.log -v4 \
+  CRIU_PAGE_RESTORE_THREADS=0 PATH=$helper:$PATH CUDA_HELPER_LOG=$work/logs/helper-dump-$gib.log timeout 600 "$criu" dump -t "$pid" -D "$bimg" -o dump.log -v4 \
     --tcp-established --libdir "$base" >/dev/null 2>&1
   local bdump_rc=$? bdump_ms=$(( $(now_ms) - t0 ))
   log "baseline dump ($bdump_rc) in $bdump_ms ms"
   kill_tree "$pid"
   if [ $bdump_rc -eq 0 ]; then
     rm -f "$work/base.pid"; t0=$(now_ms)
-    PATH=$helper:$PATH CUDA_HELPER_LOG=$work/logs/helper-restore-$gib.log timeout 600 "$criu" restore -D "$bimg" -o restore.log -v4 -d \
+    CRIU_PAGE_RESTORE_THREADS=0 PATH=$helper:$PATH CUDA_HELPER_LOG=$work/logs/helper-restore-$gib.log timeout 600 "$criu" restore -D "$bimg" -o restore.log -v4 -d \
       --tcp-established --libdir "$base" --pidfile "$work/base.pid" >/dev/null 2>&1
     local brestore_ms=$(( $(now_ms) - t0 ))
     local first; first=$(first_answer $pa "$before" "$t0")
     local ok=false; [ "$(infer $pa 2>/dev/null)" = "$before" ] && [ "$first" -ge 0 ] && ok=true
-    row "$gib,baseline,node,$ok,$bdump_ms,$first,,$brestore_ms,,,,,$(du -sm "$bimg" | cut -f1),$gpu_mib"
+    row "$gib,baseline,node,$ok,$bdump_ms,$first,,$brestore_ms,,,,,$(du -sm "$bimg" | cut -f1),$gpu_mib,,,"
     for f in "$bimg"/*.log; do cp "$f" "$work/logs/baseline-$gib-$(basename "$f")"; done
     kill_tree "$(cat "$work/base.pid" 2>/dev/null || echo -1)"
   fi
   rm -rf "$bimg"
 
+  start_agent true "" 0 || return
+  restore_measured cold-stock node "$gib" $pa "$before" "coldstock-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib"
+  start_agent true "" || return
   restore_measured cold node "$gib" $pa "$before" "cold-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib"
-  restore_measured cold-hook node "$gib" $pa "$before" "coldhook-$gib" "ahook-$gib" "$hk_ms" "$hk_mib" "$hook_gpu"
   standby warm node "$gib" $pa "$before" "warm-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib" false
   standby hot node "$gib" $pa "$before" "hot-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib" true
 
   start_agent true always || return
-  restore_measured cold-thp always "$gib" $pa "$before" "coldthp-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib"
-  start_agent true "" || return
-
-  # Two restores at once: a second server, checkpointed and stopped, then both images restored together.
-  rm -rf "$store/ahook-$gib"
-  local pid2; pid2=$(server $pb "$gib"); ready $pb || { log "second server not ready"; return; }
-  local before2; before2=$(infer $pb)
-  checkpoint "ckb-$gib" "$pid2" "b-$gib" false; kill_tree "$pid2"
-  t0=$(now_ms)
-  local ida idb; ida=$(submit "$(restore_req "two-a-$gib" "a-$gib")"); idb=$(submit "$(restore_req "two-b-$gib" "b-$gib")")
-  local fa fb; fa=$(first_answer $pa "$before" "$t0") & local wa=$!
-  fb=$(first_answer $pb "$before2" "$t0"); wait $wa
-  local both=$(( $(now_ms) - t0 ))
-  local sa sb; sa=$(await_op "$ida"); sb=$(await_op "$idb")
-  local ok=false; [ "$(infer $pa 2>/dev/null)" = "$before" ] && [ "$(infer $pb 2>/dev/null)" = "$before2" ] && ok=true
-  row "$gib,two-at-once,node,$ok,$ck_ms,$both,$(echo "$sa" | field timings.verify),$(echo "$sa" | field timings.criuRestore)/$(echo "$sb" | field timings.criuRestore),,$(echo "$sa" | field timings.gpuRestore)/$(echo "$sb" | field timings.gpuRestore),,,$ck_mib,$((2 * gpu_mib))"
-  kill_tree "$(echo "$sa" | field restoredPid)"; kill_tree "$(echo "$sb" | field restoredPid)"
+  KEEP=1 restore_measured cold-thp always "$gib" $pa "$before" "coldthp-$gib" "a-$gib" "$ck_ms" "$ck_mib" "$gpu_mib"
+  local rp=$RESTORED_PID
+  if [ -n "$rp" ] && [ "$rp" != -1 ]; then
+    checkpoint "ckthp-$gib" "$rp" "thp-$gib" true
+    row "$gib,checkpoint-thp,always,true,$CK_MS,,,,,,,,$CK_MIB,$gpu_mib,$CK_FROZEN,,"
+    kill_tree "$rp"
+  fi
   stop_agent
   rm -rf "$store"/*
 }
@@ -217,5 +226,5 @@ bench_size() { # GIB
 for gib in $sizes; do bench_size "$gib"; done
 stop_agent
 pkill -9 -f samples/cuda-workload/ 2>/dev/null
-python3 "$repo/bench/gpu_restore_report.py" "$csv" "$OUT" "$(head -2 "$OUT/machine.txt" | tail -1)"
+python3 "$repo/bench/gpu_restore_report.py" "$csv" "$OUT" "$(head -2 "$OUT/machine.txt" | tail -1), $workload workload"
 tar -C "$work" -czf "$OUT/logs.tar.gz" logs

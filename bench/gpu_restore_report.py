@@ -13,7 +13,10 @@ LABELS = {
     "agent-warm": "agent, our plugin, warm pool",
     "prepare": "prepare (CRIU only, GPU state left checkpointed)",
     "activate": "activate a prepared process",
-    "cold": "agent: full restore",
+    "cold-stock": "agent: full restore, CRIU's own page restore",
+    "cold": "agent: full restore (our CRIU)",
+    "checkpoint": "agent: checkpoint, leave running",
+    "checkpoint-thp": "agent: checkpoint, leave running, THP always",
     "cold-hook": "agent: full restore, checkpoint after /sleep hook",
     "cold-thp": "agent: full restore, THP always",
     "warm": "Warm standby: activation",
@@ -32,19 +35,39 @@ def num(v):
 def main():
     path, out, machine = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
     rows = list(csv.DictReader(open(path)))
+    base = {r["gib"]: num(r["restore_to_first_answer_ms"]) for r in rows if r["variant"] == "baseline"}
+    base_dump = {r["gib"]: num(r["checkpoint_ms"]) for r in rows if r["variant"] == "baseline"}
     lines = [
         f"GPU restore benchmark on {machine}. Times in ms; 'first answer' is request → first correct answer"
-        " (prepare: request → prepared).",
+        " (standbys: ACTIVATE request → first correct answer); '× baseline' compares it with the baseline's"
+        " restore (checkpoint rows: the checkpoint with the baseline's dump); 'frozen': the workload's CUDA work"
+        " held, lock to unlock; 'verify': digests checked before CRIU starts, 'pages hashed': the page files'"
+        " digests, taken while CRIU restores, 'held': how long the restored tree then waited for them.",
         "",
-        "| GiB | variant | THP | identical output | checkpoint | first answer | verify | CRIU restore"
-        " | cuInit in plugin | GPU restore | GPU unlock | prepare | image MiB | GPU MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| GiB | variant | THP | identical output | checkpoint | first answer | × baseline | frozen | verify"
+        " | pages hashed | held | CRIU restore | cuInit in plugin | GPU restore | GPU unlock | prepare | image MiB"
+        " | GPU MiB | one request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def cell(r, k):
+        v = r.get(k)
+        return "" if v in (None, "", "-1") else v
+
     for r in rows:
-        cells = [r["gib"], LABELS.get(r["variant"], r["variant"]), r.get("thp", ""), r["ok"]] + [
-            "" if r[k] in ("", "-1") else r[k]
-            for k in ("checkpoint_ms", "restore_to_first_answer_ms", "verify_ms", "criu_restore_ms",
-                      "cuda_init_ms", "gpu_restore_ms", "gpu_unlock_ms", "prepare_ms", "image_mib", "gpu_mib")
+        first = num(r.get("restore_to_first_answer_ms"))
+        ck = num(r.get("checkpoint_ms"))
+        if r["variant"].startswith("checkpoint"):
+            ratio = f"{ck / base_dump[r['gib']]:.2f}" if ck and base_dump.get(r["gib"]) else ""
+        elif r["variant"] != "baseline" and first and first > 0 and base.get(r["gib"]):
+            ratio = f"{first / base[r['gib']]:.2f}"
+        else:
+            ratio = ""
+        cells = [r["gib"], LABELS.get(r["variant"], r["variant"]), cell(r, "thp"), cell(r, "ok"),
+                 cell(r, "checkpoint_ms"), cell(r, "restore_to_first_answer_ms"), ratio, cell(r, "frozen_ms"),
+                 cell(r, "verify_ms"), cell(r, "verify_pages_ms"), cell(r, "verify_held_ms")] + [
+            cell(r, k) for k in ("criu_restore_ms", "cuda_init_ms", "gpu_restore_ms", "gpu_unlock_ms", "prepare_ms",
+                                 "image_mib", "gpu_mib", "request_ms")
         ]
         lines.append("| " + " | ".join(cells) + " |")
     open(os.path.join(out, "gpu-restore.md"), "w").write("\n".join(lines) + "\n")
@@ -57,8 +80,8 @@ def main():
     except ImportError:
         print("matplotlib missing: no plot", file=sys.stderr)
         return
-    order = ("baseline", "agent-cold", "agent-warm", "activate", "cold", "cold-hook", "cold-thp", "warm", "hot",
-             "two-at-once")
+    order = ("baseline", "agent-cold", "agent-warm", "activate", "cold-stock", "cold", "cold-hook", "cold-thp", "warm",
+             "hot", "two-at-once")
     variants = [v for v in order if any(r["variant"] == v for r in rows)]
     sizes = sorted({r["gib"] for r in rows}, key=float)
     fig, ax = plt.subplots(figsize=(11, 5.5))

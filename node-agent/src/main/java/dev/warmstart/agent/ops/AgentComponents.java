@@ -70,7 +70,7 @@ public record AgentComponents(
             clock,
             s.nodeName(),
             new GpuProbe(gpus, new MpsDetector())),
-        new RestoreService(criu, store, procfs, containers, store.root().resolve(".work"), gpus));
+        new RestoreService(criu, store, procfs, containers, gpus));
   }
 
   public static final List<Path> DEFAULT_RUNC_ROOTS =

@@ -42,8 +42,6 @@ import picocli.CommandLine.Option;
 final class DemoCommand extends WarmstartCli.Step {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MUTATIONS = 3;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @Option(
       names = "--size-mib",
@@ -110,7 +108,7 @@ final class DemoCommand extends WarmstartCli.Step {
 
       JsonNode before = null;
       for (int i = 0; i < MUTATIONS; i++) {
-        before = call("POST", "/mutate");
+        before = call("POST", "/mutate", log);
       }
       long counter = before.get("counter").asLong();
       String checksum = before.get("checksum").asText();
@@ -159,7 +157,7 @@ final class DemoCommand extends WarmstartCli.Step {
               log);
       long restoreToAnswer = ms(t);
       table.put("restore to first answer", restoreToAnswer);
-      long next = call("POST", "/mutate").get("counter").asLong();
+      long next = call("POST", "/mutate", log).get("counter").asLong();
 
       boolean sameChecksum = after.get("checksum").asText().equals(checksum);
       boolean sameCounter = after.get("counter").asLong() == counter && next == counter + 1;
@@ -259,12 +257,24 @@ final class DemoCommand extends WarmstartCli.Step {
     return Path.of(env != null ? env : "samples");
   }
 
-  private JsonNode call(String method, String path) throws IOException, InterruptedException {
+  /** A request the workload must answer now; if not, the failure names its kept log. */
+  private JsonNode call(String method, String path, Path log)
+      throws InterruptedException, CliFailure {
+    try {
+      return send(method, path);
+    } catch (IOException e) {
+      throw workloadFailure(method + " " + path + " failed: " + e.getMessage(), log);
+    }
+  }
+
+  private JsonNode send(String method, String path) throws IOException, InterruptedException {
     HttpRequest req =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(Duration.ofSeconds(30))
             .method(method, HttpRequest.BodyPublishers.noBody())
             .build();
+    // A client per request: no pooled connection may outlive the checkpointed server's socket.
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IOException(method + " " + path + " answered HTTP " + r.statusCode());
@@ -287,7 +297,7 @@ final class DemoCommand extends WarmstartCli.Step {
         throw workloadFailure(what + " exited" + exit + " before answering", log);
       }
       try {
-        return call("GET", "/state");
+        return send("GET", "/state");
       } catch (IOException e) {
         last = String.valueOf(e.getMessage());
       }

@@ -210,6 +210,8 @@ final class DemoCommand extends WarmstartCli.Step {
       c.store().delete(name);
       if (ok) {
         Files.deleteIfExists(log);
+      } else {
+        out.note("the workload's log is kept at " + log);
       }
     }
   }

@@ -64,12 +64,12 @@ public final class ImageStore {
    * store) is recognised by its lock and left alone.
    */
   private void sweep() {
-    try {
-      ScratchDir.sweep(root.resolve(STAGING));
-      ScratchDir.sweep(root.resolve(WORK));
-      ScratchDir.sweep(root.resolve(TRASH), this::salvageReplaced);
-    } catch (IOException | UncheckedIOException e) {
-      // Another process removed the same leftover meanwhile; the next start tries again.
+    for (String dir : List.of(STAGING, WORK, TRASH)) {
+      try {
+        ScratchDir.sweep(root.resolve(dir), TRASH.equals(dir) ? this::salvageReplaced : d -> {});
+      } catch (IOException | UncheckedIOException e) {
+        // Another process removed the same leftover meanwhile; the next start tries again.
+      }
     }
   }
 

@@ -81,21 +81,17 @@ public final class ScratchDir implements AutoCloseable {
     }
   }
 
+  /** What to save from a dead process's directory before it is removed. */
+  interface Salvage {
+    void from(Path staleDir) throws IOException;
+  }
+
   /**
    * Removes what dead processes left in {@code parent}: directories whose lock is free or gone, and
    * lock files without an owner.
    *
    * @return how many directories were removed
    */
-  static int sweep(Path parent) throws IOException {
-    return sweep(parent, stale -> {});
-  }
-
-  /** What to save from a dead process's directory before it is removed. */
-  interface Salvage {
-    void from(Path staleDir) throws IOException;
-  }
-
   static int sweep(Path parent, Salvage salvage) throws IOException {
     int removed = 0;
     try (Stream<Path> s = Files.list(parent)) {

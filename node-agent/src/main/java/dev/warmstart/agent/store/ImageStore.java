@@ -1,5 +1,6 @@
 package dev.warmstart.agent.store;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -268,9 +269,9 @@ public final class ImageStore {
         try {
           out.add(new ImageEntry(name, bytes, json.readValue(m.toFile(), Manifest.class), null));
         } catch (IOException e) {
+          String why = e instanceof JsonProcessingException j ? jsonProblem(j) : e.getMessage();
           out.add(
-              new ImageEntry(
-                  name, bytes, null, "manifest.json is not valid: " + firstLine(e.getMessage())));
+              new ImageEntry(name, bytes, null, "manifest.json is not valid: " + firstLine(why)));
         }
       }
     }
@@ -320,6 +321,19 @@ public final class ImageStore {
     } catch (NoSuchFileException | UncheckedIOException e) {
       return 0; // the folder went away while being measured (finished work)
     }
+  }
+
+  /** Jackson's message without its source excerpt, and where in the file. */
+  private static String jsonProblem(JsonProcessingException e) {
+    String what =
+        String.valueOf(e.getOriginalMessage()).replaceAll("\\s*\\(start marker at .*", "");
+    return e.getLocation() == null
+        ? what
+        : what
+            + " at line "
+            + e.getLocation().getLineNr()
+            + ", column "
+            + e.getLocation().getColumnNr();
   }
 
   private static String firstLine(String s) {

@@ -9,6 +9,8 @@ import java.util.Map;
  *
  * @param imageName store name of the image, unique per node ({@code <namespace>.<checkpoint>})
  * @param labels free metadata recorded in the manifest (pod, namespace, image, node)
+ * @param replace replace an existing image of that name once the new one is complete; when false
+ *     (the default) the operation fails with {@code ImageExists} before anything is frozen
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CheckpointRequest(
@@ -17,4 +19,17 @@ public record CheckpointRequest(
     boolean leaveRunning,
     int timeoutSeconds,
     HttpHook preCheckpointHook,
-    Map<String, String> labels) {}
+    Map<String, String> labels,
+    boolean replace) {
+
+  /** A request that refuses to replace an existing image. */
+  public CheckpointRequest(
+      ProcessTarget target,
+      String imageName,
+      boolean leaveRunning,
+      int timeoutSeconds,
+      HttpHook preCheckpointHook,
+      Map<String, String> labels) {
+    this(target, imageName, leaveRunning, timeoutSeconds, preCheckpointHook, labels, false);
+  }
+}

@@ -1,7 +1,8 @@
 package dev.warmstart.agent.api;
 
 import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.ImageEntry;
+import dev.warmstart.agent.store.StoreUsage;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -9,8 +10,8 @@ import jakarta.ws.rs.core.MediaType;
 import java.io.IOException;
 import java.util.List;
 
-/** The images stored on this node. */
-@Path("/v1/images")
+/** The images stored on this node, broken ones included, and what the store takes on disk. */
+@Path("/v1")
 @Produces(MediaType.APPLICATION_JSON)
 public class ImagesResource {
   private final AgentComponents agent;
@@ -20,7 +21,14 @@ public class ImagesResource {
   }
 
   @GET
-  public List<Manifest> list() throws IOException {
-    return agent.store().list();
+  @Path("images")
+  public List<ImageEntry> list() throws IOException {
+    return agent.store().entries();
+  }
+
+  @GET
+  @Path("store")
+  public StoreUsage usage() throws IOException {
+    return agent.store().usage();
   }
 }

@@ -12,7 +12,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Talks to a running node agent over its root-only Unix socket, so CLI work goes through the
@@ -23,8 +25,10 @@ final class AgentSocketClient implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
   private final HttpClient http = vertx.createHttpClient();
   private final SocketAddress socket;
+  private final Path socketPath;
 
   AgentSocketClient(Path socketPath) {
+    this.socketPath = socketPath;
     this.socket = SocketAddress.domainSocketAddress(socketPath.toAbsolutePath().toString());
   }
 
@@ -47,13 +51,25 @@ final class AgentSocketClient implements AutoCloseable {
             .setURI(uri)
             .setHost("localhost")
             .putHeader("Content-Type", "application/json");
-    return http.request(options)
-        .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
-        .compose(
-            (HttpClientResponse r) -> r.body().map(b -> new Answer(r.statusCode(), b.toString())))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(60, TimeUnit.SECONDS);
+    try {
+      return http.request(options)
+          .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
+          .compose(
+              (HttpClientResponse r) -> r.body().map(b -> new Answer(r.statusCode(), b.toString())))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new CliFailure(
+          "AgentUnavailable",
+          ExitCodes.FAILED,
+          "the node agent at " + socketPath + " did not answer: " + e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      throw new CliFailure(
+          "AgentUnavailable",
+          ExitCodes.FAILED,
+          "the node agent at " + socketPath + " did not answer within 60 s");
+    }
   }
 
   private static OperationStatus status(Answer a) throws Exception {

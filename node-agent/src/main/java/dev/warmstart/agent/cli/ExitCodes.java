@@ -11,6 +11,7 @@ final class ExitCodes {
   static final int INTEGRITY = 4;
   static final int PID_IN_USE = 5;
   static final int TIMEOUT = 6;
+  static final int CONFLICT = 7;
 
   private ExitCodes() {}
 
@@ -20,6 +21,7 @@ final class ExitCodes {
       case ImageIntegrityFailed -> INTEGRITY;
       case PidInUse -> PID_IN_USE;
       case Timeout -> TIMEOUT;
+      case ImageExists -> CONFLICT;
       case InvalidRequest -> USAGE;
       default -> FAILED;
     };

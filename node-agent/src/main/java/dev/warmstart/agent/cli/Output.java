@@ -29,6 +29,13 @@ final class Output {
     }
   }
 
+  /** A line for the human reading stderr (not in JSON mode). */
+  void note(String line) {
+    if (!json) {
+      err.println(line);
+    }
+  }
+
   void result(Object value, String human) {
     if (json) {
       try {

@@ -11,9 +11,11 @@ import dev.warmstart.agent.ops.AgentComponents;
 import dev.warmstart.agent.ops.CheckpointCommand;
 import dev.warmstart.agent.ops.RestoreCommand;
 import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.store.ImageEntry;
 import dev.warmstart.agent.store.ImageIntegrityException;
 import dev.warmstart.agent.store.ImageNotFoundException;
 import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.StoreUsage;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.CheckpointRequest;
@@ -43,8 +45,15 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "warmstart",
     mixinStandardHelpOptions = true,
-    version = "warmstart 0.1.0",
+    version = WarmstartCli.VERSION,
     description = "Checkpoint and restore process trees and containers with CRIU.",
+    footer = {
+      "",
+      "Global options (--store, --criu, --plugin-dir, --agent-socket) go before the command;",
+      "--json goes before or after it. `warmstart help COMMAND` or `COMMAND --help` describes one.",
+      "Exit codes: 0 ok, 1 failed, 2 bad input, 3 not found, 4 image integrity failure,",
+      "5 PID still in use, 6 timeout, 7 conflict (the image exists, the demo's port is taken)."
+    },
     subcommands = {
       WarmstartCli.Checkpoint.class,
       WarmstartCli.Restore.class,
@@ -53,9 +62,11 @@ import picocli.CommandLine.Parameters;
       WarmstartCli.ListImages.class,
       WarmstartCli.Inspect.class,
       WarmstartCli.Delete.class,
-      DemoCommand.class
+      DemoCommand.class,
+      CommandLine.HelpCommand.class
     })
 public final class WarmstartCli {
+  static final String VERSION = "warmstart 0.1.0";
 
   @Option(names = "--store", description = "Image store directory (env WARMSTART_STORE).")
   Path store;
@@ -77,12 +88,28 @@ public final class WarmstartCli {
   @Option(
       names = "--agent-socket",
       description =
-          "Send checkpoint/restore to a running node agent over its Unix socket (env WARMSTART_AGENT_SOCKET).")
+          "Send checkpoint/restore/activate to a running node agent over its Unix socket (env"
+              + " WARMSTART_AGENT_SOCKET).")
   Path agentSocket;
 
   Optional<Path> agentSocket() {
     return Optional.ofNullable(agentSocket)
         .or(() -> Optional.ofNullable(System.getenv("WARMSTART_AGENT_SOCKET")).map(Path::of));
+  }
+
+  /** The agent's socket, which must exist: a typo must not look like an internal error. */
+  Path requireAgentSocket() throws CliFailure {
+    Path socket = agentSocket().orElseThrow();
+    if (!java.nio.file.Files.exists(socket)) {
+      throw new CliFailure(
+          "AgentUnavailable",
+          ExitCodes.USAGE,
+          "no agent socket at "
+              + socket
+              + ": is the node agent running there? (or leave out --agent-socket to work"
+              + " locally)");
+    }
+    return socket;
   }
 
   AgentComponents components() throws IOException {
@@ -136,6 +163,11 @@ public final class WarmstartCli {
       Output out = cli.output();
       try {
         return run(cli.components(), out);
+      } catch (CommandLine.ParameterException e) {
+        throw e; // picocli prints it with the usage and exits 2
+      } catch (CliFailure e) {
+        out.error(e.reason(), e.getMessage());
+        return e.exitCode();
       } catch (CriuFailure e) {
         out.error(e.reason().name(), e.getMessage());
         return ExitCodes.of(e.reason());
@@ -169,6 +201,8 @@ public final class WarmstartCli {
 
   @Command(
       name = "checkpoint",
+      mixinStandardHelpOptions = true,
+      version = WarmstartCli.VERSION,
       description = "Checkpoint a process tree or a container into the store.")
   static final class Checkpoint extends Step {
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -185,25 +219,39 @@ public final class WarmstartCli {
     @Option(
         names = "--timeout",
         defaultValue = "600",
-        description = "Seconds before giving up (default ${DEFAULT-VALUE}).")
+        converter = Seconds.class,
+        description = "Seconds before giving up, 1-86400 (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
+
+    @Option(
+        names = "--replace",
+        description =
+            "Replace an image of the same name; the old one stays until the new one is complete."
+                + " Without it an existing name is refused (exit 7).")
+    boolean replace;
 
     @Override
     int run(AgentComponents c, Output out) throws Exception {
       if (cli.agentSocket().isPresent()) {
         return RemoteOperation.run(
-            cli.agentSocket().get(),
+            cli.requireAgentSocket(),
             OperationRequest.checkpoint(
                 "cli-" + UUID.randomUUID(),
                 new CheckpointRequest(
-                    target.target(), name, !stop, timeoutSeconds, null, Map.of())),
+                    target.target(), name, !stop, timeoutSeconds, null, Map.of(), replace)),
             out);
       }
       StoredImage image =
           c.checkpoints()
               .checkpoint(
                   new CheckpointCommand(
-                      target.target(), name, !stop, Duration.ofSeconds(timeoutSeconds), Map.of()),
+                      target.target(),
+                      name,
+                      !stop,
+                      Duration.ofSeconds(timeoutSeconds),
+                      Map.of(),
+                      null,
+                      replace),
                   out::progress);
       out.result(
           summary(image),
@@ -221,7 +269,11 @@ public final class WarmstartCli {
     }
   }
 
-  @Command(name = "restore", description = "Restore an image (verified first); the image is kept.")
+  @Command(
+      name = "restore",
+      mixinStandardHelpOptions = true,
+      version = WarmstartCli.VERSION,
+      description = "Restore an image (verified first); the image is kept.")
   static final class Restore extends Step {
     @Parameters(index = "0", description = "Image name.")
     String name;
@@ -231,7 +283,11 @@ public final class WarmstartCli {
         description = "Running placeholder container to restore into.")
     String container;
 
-    @Option(names = "--timeout", defaultValue = "600", description = "Seconds before giving up.")
+    @Option(
+        names = "--timeout",
+        defaultValue = "600",
+        converter = Seconds.class,
+        description = "Seconds before giving up, 1-86400 (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
     @Option(
@@ -253,11 +309,17 @@ public final class WarmstartCli {
         description = "Restore onto this GPU (UUID; repeat for several). Default: the same GPUs.")
     List<String> gpus = new ArrayList<>();
 
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
     @Override
     int run(AgentComponents c, Output out) throws Exception {
+      if (hot && !prepare) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--hot needs --prepare (a Hot standby is a prepared restore)");
+      }
       if (cli.agentSocket().isPresent()) {
         return RemoteOperation.run(
-            cli.agentSocket().get(),
+            cli.requireAgentSocket(),
             OperationRequest.restore(
                 "cli-" + UUID.randomUUID(),
                 new RestoreRequest(
@@ -293,15 +355,27 @@ public final class WarmstartCli {
               + name
               + "' as PID "
               + r.pid()
-              + (r.prepared() ? " (GPU state checkpointed: `warmstart activate`)" : "")
+              + preparedNote(r)
               + "\n"
               + Output.table(r.timings()));
       return ExitCodes.OK;
     }
   }
 
+  /** What a prepared restore left to do; a CPU-only image has no GPU state to bring back. */
+  static String preparedNote(RestoreResult r) {
+    if (!r.prepared()) {
+      return "";
+    }
+    return r.image().manifest().gpu() == null
+        ? " (a CPU-only image: it runs already, there is nothing to activate)"
+        : " (GPU state checkpointed: `warmstart activate`)";
+  }
+
   @Command(
       name = "activate",
+      mixinStandardHelpOptions = true,
+      version = WarmstartCli.VERSION,
       description = "Bring back the GPU state of a prepared restore (driver restore + unlock).")
   static final class Activate extends Step {
     @Option(
@@ -318,7 +392,11 @@ public final class WarmstartCli {
     @Option(names = "--gpu", description = "Restore onto this GPU (UUID; repeat for several).")
     List<String> gpus = new ArrayList<>();
 
-    @Option(names = "--timeout", defaultValue = "600", description = "Seconds before giving up.")
+    @Option(
+        names = "--timeout",
+        defaultValue = "600",
+        converter = Seconds.class,
+        description = "Seconds before giving up, 1-86400 (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
     @Override
@@ -328,7 +406,7 @@ public final class WarmstartCli {
           throw new IllegalArgumentException("with --agent-socket, name the --operation");
         }
         return RemoteOperation.run(
-            cli.agentSocket().get(),
+            cli.requireAgentSocket(),
             OperationRequest.activate(
                 "cli-" + UUID.randomUUID(), new ActivateRequest(operation, gpus, timeoutSeconds)),
             out);
@@ -347,7 +425,11 @@ public final class WarmstartCli {
     }
   }
 
-  @Command(name = "gpus", description = "Show this machine's GPUs as the agent sees them.")
+  @Command(
+      name = "gpus",
+      mixinStandardHelpOptions = true,
+      version = WarmstartCli.VERSION,
+      description = "Show this machine's GPUs as the agent sees them.")
   static final class Gpus extends Step {
     @Override
     int run(AgentComponents c, Output out) {
@@ -369,27 +451,52 @@ public final class WarmstartCli {
     }
   }
 
-  @Command(name = "list", description = "List stored images.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      version = WarmstartCli.VERSION,
+      description = "List stored images.")
   static final class ListImages extends Step {
     @Override
     int run(AgentComponents c, Output out) throws Exception {
-      List<Manifest> images = c.store().list();
+      List<ImageEntry> images = c.store().entries();
+      StoreUsage usage = c.store().usage();
       StringBuilder sb =
           new StringBuilder(
               String.format("%-30s %10s %-25s %s%n", "NAME", "SIZE", "CREATED", "SOURCE"));
-      for (Manifest m : images) {
+      for (ImageEntry e : images) {
+        Manifest m = e.manifest();
         sb.append(
-            String.format(
-                "%-30s %10s %-25s %s%n",
-                m.name(), mib(m.sizeBytes()), m.createdAt(), m.source().command()));
+            e.broken()
+                ? String.format(
+                    "%-30s %10s %-25s %s%n",
+                    e.name(), mib(e.diskBytes()), "-", "BROKEN: " + e.problem())
+                : String.format(
+                    "%-30s %10s %-25s %s%n",
+                    m.name(), mib(m.sizeBytes()), m.createdAt(), m.source().command()));
       }
-      out.result(
-          images.stream().map(WarmstartCli::summary).toList(), sb.toString().stripTrailing());
+      sb.append(
+          String.format(
+              "%nstore %s: %d image(s)%s, %s; in progress %s; %s free",
+              usage.root(),
+              usage.images(),
+              usage.brokenImages() > 0 ? " (" + usage.brokenImages() + " broken)" : "",
+              mib(usage.imageBytes()),
+              mib(usage.inProgressBytes()),
+              mib(usage.freeBytes())));
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("images", images.stream().map(WarmstartCli::summary).toList());
+      result.put("store", usage);
+      out.result(result, sb.toString());
       return ExitCodes.OK;
     }
   }
 
-  @Command(name = "inspect", description = "Verify an image against its manifest and show it.")
+  @Command(
+      name = "inspect",
+      mixinStandardHelpOptions = true,
+      version = WarmstartCli.VERSION,
+      description = "Verify an image against its manifest and show it.")
   static final class Inspect extends Step {
     @Parameters(index = "0", description = "Image name.")
     String name;
@@ -428,7 +535,11 @@ public final class WarmstartCli {
     }
   }
 
-  @Command(name = "delete", description = "Delete an image.")
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      version = WarmstartCli.VERSION,
+      description = "Delete an image.")
   static final class Delete extends Step {
     @Parameters(index = "0", description = "Image name.")
     String name;
@@ -447,8 +558,19 @@ public final class WarmstartCli {
     return summary(image.manifest(), image.digest());
   }
 
-  static Map<String, Object> summary(Manifest m) {
-    return summary(m, null);
+  /** A listed image; a broken one with its reason, so it can be found and deleted. */
+  static Map<String, Object> summary(ImageEntry e) {
+    if (!e.broken()) {
+      Map<String, Object> s = summary(e.manifest(), null);
+      s.put("status", "ok");
+      return s;
+    }
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("name", e.name());
+    s.put("status", "broken");
+    s.put("problem", e.problem());
+    s.put("sizeBytes", e.diskBytes());
+    return s;
   }
 
   private static Map<String, Object> summary(Manifest m, String digest) {

@@ -76,7 +76,6 @@ public record AgentComponents(
             store,
             procfs,
             containers,
-            store.root().resolve(".work"),
             gpus,
             new FreshDriver(s.pluginDir(), s.criuEnvironment())));
   }

@@ -9,6 +9,7 @@ import java.util.Map;
  * A checkpoint to take now.
  *
  * @param preCheckpointHook called on the workload before anything is frozen; null for none
+ * @param replace replace an image of the same name (once the new one is complete); else refuse
  */
 public record CheckpointCommand(
     ProcessTarget target,
@@ -16,7 +17,8 @@ public record CheckpointCommand(
     boolean leaveRunning,
     Duration timeout,
     Map<String, String> labels,
-    HttpHook preCheckpointHook) {
+    HttpHook preCheckpointHook,
+    boolean replace) {
 
   public CheckpointCommand(
       ProcessTarget target,
@@ -24,6 +26,16 @@ public record CheckpointCommand(
       boolean leaveRunning,
       Duration timeout,
       Map<String, String> labels) {
-    this(target, imageName, leaveRunning, timeout, labels, null);
+    this(target, imageName, leaveRunning, timeout, labels, null, false);
+  }
+
+  public CheckpointCommand(
+      ProcessTarget target,
+      String imageName,
+      boolean leaveRunning,
+      Duration timeout,
+      Map<String, String> labels,
+      HttpHook preCheckpointHook) {
+    this(target, imageName, leaveRunning, timeout, labels, preCheckpointHook, false);
   }
 }

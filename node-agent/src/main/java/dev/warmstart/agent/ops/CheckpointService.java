@@ -7,8 +7,10 @@ import dev.warmstart.agent.gpu.GpuProbe;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.store.ImageExistsException;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.v1alpha1.GpuInfo;
@@ -18,9 +20,10 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Captures a process tree into the image store. On any failure the staging directory is removed,
- * the previous image of that name is left as it was, and the tree is running (CRIU resumes it; a
- * tree CRIU left stopped, e.g. because CRIU itself was killed, is continued).
+ * Captures a process tree into the image store. An existing image of the same name is refused
+ * before anything is frozen, unless the command asks to replace it. On any failure the staging
+ * directory is removed, the previous image of that name is left as it was, and the tree is running
+ * (CRIU resumes it; a tree CRIU left stopped, e.g. because CRIU itself was killed, is continued).
  */
 public final class CheckpointService {
   private final CriuRunner criu;
@@ -79,22 +82,28 @@ public final class CheckpointService {
     GpuInfo gpu = gpuProbe.inspect(layout.source().processes()).orElse(null);
     timings.record("inspect", t);
 
-    java.nio.file.Path staging;
+    if (!cmd.replace() && store.exists(cmd.imageName())) {
+      // Refused before anything is frozen; the commit checks again, atomically.
+      throw new CriuFailure(
+          ErrorReason.ImageExists, new ImageExistsException(cmd.imageName()).getMessage());
+    }
+    ScratchDir staging;
     try {
       staging = store.stage(cmd.imageName());
     } catch (IOException e) {
       throw new CriuFailure(
           ErrorReason.Internal, "cannot create staging directory: " + e.getMessage(), e);
     }
-    try {
+    try (staging) {
       t = System.nanoTime();
       progress.step("dump");
       int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
       criu.dump(
-          new DumpSpec(pid, staging, cmd.leaveRunning(), layout.dumpExternals(), freezeSeconds),
+          new DumpSpec(
+              pid, staging.dir(), cmd.leaveRunning(), layout.dumpExternals(), freezeSeconds),
           cmd.timeout());
       timings.record("dump", t);
-      CudaReport.read(staging, CudaReport.DUMP)
+      CudaReport.read(staging.dir(), CudaReport.DUMP)
           .ifPresent(r -> timings.putAll(r.timings("gpuLock", "gpuCheckpoint")));
 
       t = System.nanoTime();
@@ -104,6 +113,7 @@ public final class CheckpointService {
           store.commit(
               staging,
               cmd.imageName(),
+              cmd.replace(),
               draft ->
                   new Manifest(
                       draft.formatVersion(),
@@ -119,11 +129,14 @@ public final class CheckpointService {
                       gpu));
       timings.record("store", t);
       return image;
-    } catch (CriuFailure | IOException | RuntimeException e) {
-      discardQuietly(staging);
+    } catch (CriuFailure | ImageExistsException | IOException | RuntimeException e) {
+      // Closing the staging directory (above) removed the partial image.
       resumer.resume(layout.source().processes());
       if (e instanceof CriuFailure f) {
         throw f;
+      }
+      if (e instanceof ImageExistsException x) {
+        throw new CriuFailure(ErrorReason.ImageExists, x.getMessage(), x);
       }
       if (e instanceof IOException io) {
         boolean full = String.valueOf(io.getMessage()).contains("No space left");
@@ -163,14 +176,6 @@ public final class CheckpointService {
       return c.initPid();
     } catch (IOException | IllegalArgumentException e) {
       throw new CriuFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
-    }
-  }
-
-  private void discardQuietly(java.nio.file.Path staging) {
-    try {
-      store.discard(staging);
-    } catch (IOException e) {
-      // leftover staging directories are swept at start-up; the original failure matters more
     }
   }
 

@@ -250,7 +250,8 @@ public final class OperationService {
         c.leaveRunning(),
         Duration.ofSeconds(c.timeoutSeconds()),
         labels,
-        c.preCheckpointHook());
+        c.preCheckpointHook(),
+        c.replace());
   }
 
   private ImageSummary summary(StoredImage image) {

@@ -17,12 +17,12 @@ import dev.warmstart.agent.store.ImageNotFoundException;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.OpenedImage;
+import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,6 @@ public final class RestoreService {
   private final ImageStore store;
   private final Procfs procfs;
   private final ContainerLocator containers;
-  private final Path workRoot;
   private final GpuCompatibility compatibility;
   private final GpuActivator activator;
   private final GpuRuntime gpus;
@@ -49,14 +48,12 @@ public final class RestoreService {
       ImageStore store,
       Procfs procfs,
       ContainerLocator containers,
-      Path workRoot,
       GpuRuntime gpus,
       FreshDriver freshDriver) {
     this.criu = criu;
     this.store = store;
     this.procfs = procfs;
     this.containers = containers;
-    this.workRoot = workRoot;
     this.compatibility = new GpuCompatibility(gpus);
     this.activator = new GpuActivator(gpus, freshDriver);
     this.gpus = gpus;
@@ -70,6 +67,25 @@ public final class RestoreService {
   }
 
   public RestoreResult restore(RestoreCommand cmd, Progress progress) throws CriuFailure {
+    // CRIU's log, pid file and the plugin's report: not needed once the restore has ended, either
+    // way; what went wrong is in the failure's message.
+    ScratchDir work;
+    try {
+      work = store.workDir();
+    } catch (IOException e) {
+      throw new CriuFailure(
+          ErrorReason.Internal, "cannot create work directory: " + e.getMessage(), e);
+    }
+    try (work) {
+      return restore(cmd, progress, work.dir());
+    } catch (IOException e) {
+      throw new CriuFailure(
+          ErrorReason.Internal, "removing the work directory: " + e.getMessage(), e);
+    }
+  }
+
+  private RestoreResult restore(RestoreCommand cmd, Progress progress, Path work)
+      throws CriuFailure {
     Timings timings = new Timings();
     long t = System.nanoTime();
     progress.step("verify");
@@ -85,18 +101,6 @@ public final class RestoreService {
     List<GpuPair> remap = compatibility.check(image.manifest().gpu(), targetGpus(cmd, image));
     timings.record("gpuCheck", t);
 
-    Path work;
-    try {
-      Files.createDirectories(workRoot);
-      work =
-          Files.createTempDirectory(
-              workRoot,
-              "restore-",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } catch (IOException e) {
-      throw new CriuFailure(
-          ErrorReason.Internal, "cannot create work directory: " + e.getMessage(), e);
-    }
     t = System.nanoTime();
     progress.step("plan");
     RestoreSpec spec =

@@ -1,5 +1,6 @@
 package dev.warmstart.agent.store;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -7,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
@@ -16,7 +18,6 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -25,7 +26,9 @@ import java.util.stream.Stream;
  * Checkpoint images on the node's disk. An image is written into a staging directory and renamed
  * into place only once complete, with a manifest of every file's sha256; every open verifies it.
  * Directories are 0700 and files 0600: images hold process memory, secrets included. A failed new
- * checkpoint never replaces or deletes the last good image of that name.
+ * checkpoint never replaces or deletes the last good image of that name, and an existing image is
+ * replaced only when asked. Staging copies and work directories are removed when their work ends
+ * and, after a crash, the next time the store is opened.
  */
 public final class ImageStore {
   private static final Pattern NAME = Pattern.compile("^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$");
@@ -35,6 +38,9 @@ public final class ImageStore {
       PosixFilePermissions.fromString("rw-------");
   private static final String STAGING = ".staging";
   private static final String TRASH = ".trash";
+  private static final String WORK = ".work";
+  private static final String REPLACED = "replaced-";
+  private static final String TRASHED_IMAGE = "image";
 
   /** CRIU's page images: copied into the restored memory, never parsed. */
   private static final Pattern PAGES = Pattern.compile("^pages-[0-9]+\\.img$");
@@ -49,9 +55,40 @@ public final class ImageStore {
 
   public ImageStore(Path root) throws IOException {
     this.root = root.toAbsolutePath().normalize(); // CRIU runs in other directories
-    for (Path dir : List.of(root, root.resolve(STAGING), root.resolve(TRASH))) {
+    for (Path dir : List.of(root, root.resolve(STAGING), root.resolve(TRASH), root.resolve(WORK))) {
       Files.createDirectories(dir);
       Files.setPosixFilePermissions(dir, DIR_MODE);
+    }
+    sweep();
+  }
+
+  /**
+   * Removes what dead processes left: an interrupted checkpoint's staging copy, a restore's work
+   * files, a half-deleted image. Work of live processes (the agent and the CLI may share this
+   * store) is recognised by its lock and left alone.
+   */
+  private void sweep() {
+    for (String dir : List.of(STAGING, WORK, TRASH)) {
+      try {
+        ScratchDir.sweep(root.resolve(dir), TRASH.equals(dir) ? this::salvageReplaced : d -> {});
+      } catch (IOException | UncheckedIOException e) {
+        // Another process removed the same leftover meanwhile; the next start tries again.
+      }
+    }
+  }
+
+  /**
+   * A replace on a file system without renameat2 moves the old image aside first; a process that
+   * died before moving the new one in leaves the name empty: the old image goes back.
+   */
+  private void salvageReplaced(Path stale) throws IOException {
+    String dirName = stale.getFileName().toString();
+    Path old = stale.resolve(TRASHED_IMAGE);
+    if (dirName.startsWith(REPLACED) && Files.isDirectory(old)) {
+      Path target = root.resolve(dirName.substring(REPLACED.length(), dirName.lastIndexOf('.')));
+      if (!Files.exists(target)) {
+        move(old, target);
+      }
     }
   }
 
@@ -59,36 +96,44 @@ public final class ImageStore {
     return root;
   }
 
-  /** A fresh private directory to write an image of {@code name} into. */
-  public Path stage(String name) throws IOException {
+  /**
+   * A fresh private directory to write an image of {@code name} into; closing it removes whatever
+   * is still there (after a failure: the partial image).
+   */
+  public ScratchDir stage(String name) throws IOException {
     requireValidName(name);
-    Path dir = root.resolve(STAGING).resolve(name + "." + UUID.randomUUID());
-    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));
-    return dir;
+    return ScratchDir.create(root.resolve(STAGING), name + ".");
   }
 
-  /** Removes a staging directory after a failed checkpoint. */
-  public void discard(Path staging) throws IOException {
-    if (staging.startsWith(root.resolve(STAGING))) {
-      deleteTree(staging);
-    }
+  /** A private work directory for a restore (CRIU's log, pid file); closing it removes it. */
+  public ScratchDir workDir() throws IOException {
+    return ScratchDir.create(root.resolve(WORK), "restore-");
+  }
+
+  /** Whether an image directory of that name exists, readable or not. */
+  public boolean exists(String name) {
+    requireValidName(name);
+    return Files.exists(root.resolve(name));
   }
 
   /**
    * Seals a staged image: digests every file, writes the manifest (filled in by {@code
-   * completeManifest} with files and size), then renames it into place, replacing an older image of
-   * the same name only now that the new one is complete.
+   * completeManifest} with files and size), then renames it into place. An image of the same name
+   * is refused unless {@code replace}; then the complete new image and the old one swap places in
+   * one rename, and the old one is removed when {@code staging} is closed.
    */
-  public StoredImage commit(Path staging, String name, UnaryOperator<Manifest> completeManifest)
-      throws IOException {
+  public StoredImage commit(
+      ScratchDir staging, String name, boolean replace, UnaryOperator<Manifest> completeManifest)
+      throws IOException, ImageExistsException {
     requireValidName(name);
+    Path dir = staging.dir();
     List<Manifest.FileEntry> files = new ArrayList<>();
     long total = 0;
-    List<Path> staged = listFiles(staging);
+    List<Path> staged = listFiles(dir);
     for (Path f : staged) {
       Files.setPosixFilePermissions(f, FILE_MODE);
     }
-    files.addAll(ImageDigests.of(staging, staged));
+    files.addAll(ImageDigests.of(dir, staged));
     for (Manifest.FileEntry f : files) {
       total += f.size();
     }
@@ -97,28 +142,45 @@ public final class ImageStore {
             Manifest.FORMAT_VERSION, name, null, null, null, null, files, total, null, null, null);
     Manifest manifest = completeManifest.apply(draft);
     byte[] bytes = json.writeValueAsBytes(manifest);
-    Path manifestFile = staging.resolve(Manifest.FILE_NAME);
+    Path manifestFile = dir.resolve(Manifest.FILE_NAME);
     Files.write(manifestFile, bytes);
     Files.setPosixFilePermissions(manifestFile, FILE_MODE);
 
     Path target = root.resolve(name);
-    Path old = null;
-    if (Files.exists(target)) {
-      old = root.resolve(TRASH).resolve(name + "." + UUID.randomUUID());
-      move(target, old);
-    }
-    try {
-      move(staging, target);
-    } catch (IOException e) {
-      if (old != null) {
-        move(old, target); // put the last good image back
+    Renames.Result r = Renames.noReplace(dir, target);
+    if (r == Renames.Result.TARGET_EXISTS) {
+      if (!replace) {
+        throw new ImageExistsException(name);
       }
-      throw e;
+      r = Renames.exchange(dir, target);
     }
-    if (old != null) {
-      deleteTree(old);
+    if (r == Renames.Result.UNSUPPORTED) {
+      commitByMoves(dir, name, replace);
     }
     return new StoredImage(name, target, manifest, "sha256:" + Sha256.of(bytes));
+  }
+
+  /** For file systems without renameat2: two renames, the old image kept aside in between. */
+  private void commitByMoves(Path staged, String name, boolean replace)
+      throws IOException, ImageExistsException {
+    Path target = root.resolve(name);
+    if (!Files.exists(target)) {
+      move(staged, target);
+      return;
+    }
+    if (!replace) {
+      throw new ImageExistsException(name);
+    }
+    try (ScratchDir aside = ScratchDir.create(root.resolve(TRASH), REPLACED + name + ".")) {
+      Path old = aside.dir().resolve(TRASHED_IMAGE);
+      move(target, old);
+      try {
+        move(staged, target);
+      } catch (IOException e) {
+        move(old, target); // put the last good image back
+        throw e;
+      }
+    }
   }
 
   /** Opens a committed image after checking every file against its manifest. */
@@ -207,35 +269,100 @@ public final class ImageStore {
     return json.readValue(manifestFile.toFile(), Manifest.class);
   }
 
-  /** Manifests of all committed images, by name; unreadable ones are skipped. */
+  /** Manifests of the readable images, by name. */
   public List<Manifest> list() throws IOException {
-    List<Manifest> out = new ArrayList<>();
+    return entries().stream().filter(e -> !e.broken()).map(ImageEntry::manifest).toList();
+  }
+
+  /** Every image directory by name, broken ones (no readable manifest) with the reason. */
+  public List<ImageEntry> entries() throws IOException {
+    List<ImageEntry> out = new ArrayList<>();
     try (Stream<Path> dirs = Files.list(root)) {
       for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
+        String name = d.getFileName().toString();
+        if (name.startsWith(".")) {
+          continue;
+        }
         Path m = d.resolve(Manifest.FILE_NAME);
-        if (!d.getFileName().toString().startsWith(".") && Files.isRegularFile(m)) {
-          try {
-            out.add(json.readValue(m.toFile(), Manifest.class));
-          } catch (IOException e) {
-            // a damaged manifest shows up as an integrity error on open, not here
-          }
+        long bytes = bytesUnder(d);
+        if (!Files.isRegularFile(m)) {
+          out.add(new ImageEntry(name, bytes, null, "manifest.json is missing"));
+          continue;
+        }
+        try {
+          out.add(new ImageEntry(name, bytes, json.readValue(m.toFile(), Manifest.class), null));
+        } catch (IOException e) {
+          String why = e instanceof JsonProcessingException j ? jsonProblem(j) : e.getMessage();
+          out.add(
+              new ImageEntry(name, bytes, null, "manifest.json is not valid: " + firstLine(why)));
         }
       }
     }
     return out;
   }
 
-  /** Deletes a committed image; false if there was none. */
+  /** Disk use of the store: images, work in progress and the space left. */
+  public StoreUsage usage() throws IOException {
+    List<ImageEntry> images = entries();
+    long inProgress = 0;
+    for (String dir : List.of(STAGING, WORK, TRASH)) {
+      inProgress += bytesUnder(root.resolve(dir));
+    }
+    return new StoreUsage(
+        root.toString(),
+        images.size(),
+        (int) images.stream().filter(ImageEntry::broken).count(),
+        images.stream().mapToLong(ImageEntry::diskBytes).sum(),
+        inProgress,
+        Files.getFileStore(root).getUsableSpace());
+  }
+
+  /** Deletes a committed image, broken or not; false if there was none. */
   public boolean delete(String name) throws IOException {
     requireValidName(name);
     Path dir = root.resolve(name);
     if (!Files.exists(dir)) {
       return false;
     }
-    Path trash = root.resolve(TRASH).resolve(name + "." + UUID.randomUUID());
-    move(dir, trash);
-    deleteTree(trash);
+    try (ScratchDir trash = ScratchDir.create(root.resolve(TRASH), name + ".")) {
+      move(dir, trash.dir().resolve(TRASHED_IMAGE));
+    }
     return true;
+  }
+
+  private static long bytesUnder(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      long sum = 0;
+      for (Path p : s.toList()) {
+        try {
+          sum += Files.isRegularFile(p) ? Files.size(p) : 0;
+        } catch (NoSuchFileException e) {
+          // removed by its owner meanwhile
+        }
+      }
+      return sum;
+    } catch (NoSuchFileException | UncheckedIOException e) {
+      return 0; // the folder went away while being measured (finished work)
+    }
+  }
+
+  /** Jackson's message without its source excerpt, and where in the file. */
+  private static String jsonProblem(JsonProcessingException e) {
+    String what =
+        String.valueOf(e.getOriginalMessage()).replaceAll("\\s*\\(start marker at .*", "");
+    return e.getLocation() == null
+        ? what
+        : what
+            + " at line "
+            + e.getLocation().getLineNr()
+            + ", column "
+            + e.getLocation().getColumnNr();
+  }
+
+  private static String firstLine(String s) {
+    String t = String.valueOf(s).strip();
+    int nl = t.indexOf('\n');
+    return nl < 0 ? t : t.substring(0, nl);
   }
 
   public static void requireValidName(String name) {

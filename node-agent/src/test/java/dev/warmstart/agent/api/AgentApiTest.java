@@ -160,6 +160,40 @@ class AgentApiTest {
   }
 
   @Test
+  void imagesListBrokenOnesWithTheReasonAndTheStoreReportsItsUsage() throws Exception {
+    Path broken = Path.of("target/agent-test/images/api-broken");
+    Files.createDirectories(broken);
+    Files.writeString(broken.resolve("manifest.json"), "not json");
+    List<Map<String, Object>> images =
+        given()
+            .auth()
+            .oauth2("operator-token")
+            .get("/v1/images")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("findAll { it.name == 'api-broken' }");
+    assertThat(images).hasSize(1);
+    assertThat((String) images.get(0).get("problem")).startsWith("manifest.json is not valid");
+    JsonNode usage =
+        JSON.readTree(
+            given()
+                .auth()
+                .oauth2("operator-token")
+                .get("/v1/store")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString());
+    assertThat(usage.get("brokenImages").asInt()).isPositive();
+    assertThat(usage.get("images").asInt())
+        .isGreaterThanOrEqualTo(usage.get("brokenImages").asInt());
+    assertThat(usage.get("freeBytes").asLong()).isPositive();
+    assertThat(usage.get("root").asText()).endsWith("agent-test/images");
+    given().get("/v1/store").then().statusCode(401);
+  }
+
+  @Test
   void checkpointOverHttpRunsOncePerIdempotencyKey() throws Exception {
     Path criu = Path.of("../.local/criu/bin/criu");
     assumeTrue(
@@ -167,6 +201,8 @@ class AgentApiTest {
         "needs root and CRIU");
     Process workload = new ProcessBuilder("setsid", "sleep", "600").start();
     String key = "ckpt-" + java.util.UUID.randomUUID();
+    // The store under target/ outlives a run; an image name is not silently replaced.
+    String image = "api-sleep-" + key.substring(key.length() - 12);
     try {
       Map<String, Object> body =
           Map.of(
@@ -179,7 +215,7 @@ class AgentApiTest {
                   "target",
                   Map.of("pid", workload.pid()),
                   "imageName",
-                  "api-sleep",
+                  image,
                   "leaveRunning",
                   true,
                   "timeoutSeconds",
@@ -234,7 +270,7 @@ class AgentApiTest {
       assertThat(ops).as("one operation for the key").hasSize(1);
 
       Map<String, Object> changed =
-          Map.of("idempotencyKey", key, "kind", "DELETE_IMAGE", "deleteImageName", "api-sleep");
+          Map.of("idempotencyKey", key, "kind", "DELETE_IMAGE", "deleteImageName", image);
       given()
           .auth()
           .oauth2("operator-token")

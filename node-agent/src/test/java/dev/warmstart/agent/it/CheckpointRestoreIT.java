@@ -297,7 +297,13 @@ class CheckpointRestoreIT {
                     tiny.checkpoints()
                         .checkpoint(
                             new CheckpointCommand(
-                                ProcessTarget.ofPid(big.pid()), "app", true, T, Map.of()),
+                                ProcessTarget.ofPid(big.pid()),
+                                "app",
+                                true,
+                                T,
+                                Map.of(),
+                                null,
+                                true),
                             Progress.NONE))
             .isInstanceOfSatisfying(
                 CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.NoSpace))

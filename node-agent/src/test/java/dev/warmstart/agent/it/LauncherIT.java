@@ -41,8 +41,9 @@ class LauncherIT {
     assertThat(gpus.has("available"))
         .as("the GPU report (loads the JNA bindings and logging)")
         .isTrue();
-    JsonNode images = run("list", "--json");
-    assertThat(images.isArray()).as("an empty store lists no images").isTrue();
-    assertThat(images).isEmpty();
+    JsonNode list = run("list", "--json");
+    assertThat(list.get("images").isArray()).as("an empty store lists no images").isTrue();
+    assertThat(list.get("images")).isEmpty();
+    assertThat(list.at("/store/freeBytes").asLong()).as("the store's usage").isPositive();
   }
 }

@@ -137,4 +137,36 @@ class OperationRecoveryIT {
     assertThat(s.image().manifestDigest()).isEqualTo(digest);
     assertThat(agent.store().open("img3").digest()).as("not checkpointed again").isEqualTo(digest);
   }
+
+  @Test
+  void aCheckpointOfAnExistingNameFailsUnlessTheRequestAsksToReplace() throws Exception {
+    OperationService ops = restartAgent();
+    OperationStatus first = await(ops, ops.submit(checkpointOf("r1", "same")).id());
+    assertThat(first.state()).isEqualTo(OperationState.SUCCEEDED);
+
+    OperationStatus refused = await(ops, ops.submit(checkpointOf("r2", "same")).id());
+    assertThat(refused.state()).isEqualTo(OperationState.FAILED);
+    assertThat(refused.error().reason()).isEqualTo(ErrorReason.ImageExists);
+    assertThat(agent.store().open("same").digest())
+        .as("the image is the first one")
+        .isEqualTo(first.image().manifestDigest());
+
+    OperationStatus replaced =
+        await(
+            ops,
+            ops.submit(
+                    OperationRequest.checkpoint(
+                        "r3",
+                        new CheckpointRequest(
+                            ProcessTarget.ofPid((int) workload.pid()),
+                            "same",
+                            true,
+                            60,
+                            null,
+                            null,
+                            true)))
+                .id());
+    assertThat(replaced.state()).as("%s", replaced.error()).isEqualTo(OperationState.SUCCEEDED);
+    assertThat(agent.store().open("same").digest()).isEqualTo(replaced.image().manifestDigest());
+  }
 }

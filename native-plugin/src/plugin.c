@@ -121,6 +121,7 @@ static void *run_job(void *arg)
 		t = ws_now_ms();
 		r = cuda.unlock(p->pid, &args);
 		p->unlock_ms = ws_now_ms() - t;
+		p->unlocked_at_ms = ws_now_ms();
 		if (r)
 			fail_proc(p, "unlock", r);
 		else
@@ -259,6 +260,7 @@ static int ws_pause_devices(int pid)
 	}
 	args.timeout_ms = ws_lock_timeout_ms();
 	t = ws_now_ms();
+	p->locked_at_ms = t;
 	r = cuda.lock(pid, &args);
 	p->lock_ms = ws_now_ms() - t;
 	if (r) {

@@ -63,6 +63,17 @@ int ws_report_write(int dirfd, const char *name, const char *stage, int ok, int 
 	}
 	fprintf(f, "{\n  \"stage\": \"%s\",\n  \"ok\": %s,\n  \"driverVersion\": %d,\n", stage, ok ? "true" : "false",
 		driver_version);
+	{
+		/* The workload's CUDA work waits from the first lock to the last unlock (a leave-running dump). */
+		double first = 0, last = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (procs[i].locked_at_ms > 0 && (first == 0 || procs[i].locked_at_ms < first))
+				first = procs[i].locked_at_ms;
+			if (procs[i].unlocked_at_ms > last)
+				last = procs[i].unlocked_at_ms;
+		}
+		fprintf(f, "  \"frozenMs\": %.3f,\n", first > 0 && last > first ? last - first : 0.0);
+	}
 	fprintf(f, "  \"cuInitMs\": %.3f,\n  \"wallMs\": %.3f,\n  \"processes\": [", cuinit_ms, wall_ms);
 	for (size_t i = 0; i < n; i++) {
 		const struct ws_proc *p = &procs[i];

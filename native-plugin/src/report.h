@@ -16,6 +16,7 @@ struct ws_proc {
 	int initial_state; /* enum ws_cuda_state at PAUSE (dump) or found at restore */
 	int locked_by_us, checkpointed, restored, unlocked;
 	double lock_ms, checkpoint_ms, restore_ms, unlock_ms;
+	double locked_at_ms, unlocked_at_ms; /* monotonic: when the lock began and the unlock ended */
 	int failed;
 	char error[256];
 };

@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
  * a restore whose GPU state could not come back, so this report is how the agent finds out.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record CudaReport(boolean ok, double cuInitMs, double wallMs, List<Process> processes) {
+public record CudaReport(
+    boolean ok, double cuInitMs, double wallMs, double frozenMs, List<Process> processes) {
   static final String DUMP = "warmstart-cuda-dump.json";
   static final String RESTORE = "warmstart-cuda-restore.json";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,6 +53,9 @@ public record CudaReport(boolean ok, double cuInitMs, double wallMs, List<Proces
   Map<String, Long> timings(String... phases) {
     Map<String, Long> out = new java.util.LinkedHashMap<>();
     out.put("cudaInit", Math.round(cuInitMs));
+    if (frozenMs > 0) {
+      out.put("frozen", Math.round(frozenMs)); // CUDA work held: first lock to last unlock
+    }
     for (String phase : phases) {
       ToDoubleFunction<Process> f =
           switch (phase) {

@@ -11,7 +11,7 @@ mkdir -p "$out"
 version=$(cut -d" " -f1 "$repo/.local/criu/.installed")
 
 make -s -C "$repo/native-plugin" CRIU_PREFIX="$repo/.local/criu" all
-cp "$repo/native-plugin/build/warmstart_cuda_plugin.so" "$out/"
+cp "$repo/native-plugin/build/warmstart_cuda_plugin.so" "$repo/native-plugin/build/warmstart-cuda" "$out/"
 gcc -Wall -Werror -O2 -o "$out/cuda-checkpoint" "$repo/bench/cuda_checkpoint_helper.c" -ldl
 
 if [ ! -f "$out/cuda_plugin.so" ] || [ "$(cat "$out/cuda_plugin.version" 2>/dev/null)" != "$version" ]; then

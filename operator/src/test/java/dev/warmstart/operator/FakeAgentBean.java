@@ -21,6 +21,11 @@ public class FakeAgentBean implements NodeAgentClient {
     fake.nodesWithAgent.add("gpu-1");
   }
 
+  /** The fake behind the bean (a field read through the injected client proxy is the proxy's). */
+  public FakeAgents fake() {
+    return fake;
+  }
+
   @Override
   public OperationStatus submit(String node, OperationRequest r)
       throws AgentUnavailableException, AgentRejectedException {

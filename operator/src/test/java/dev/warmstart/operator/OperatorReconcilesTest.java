@@ -4,9 +4,9 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 
-import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.agent.OperationKind;
 import dev.warmstart.api.agent.OperationRequest;
+import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.CheckpointTemplate;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
@@ -15,6 +15,7 @@ import dev.warmstart.api.v1alpha1.GpuCheckpointSpec;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.RestorePhase;
 import dev.warmstart.operator.support.Cluster;
+import dev.warmstart.operator.support.FakeAgents;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -84,12 +85,13 @@ class OperatorReconcilesTest {
         .statusCode(200)
         .body(
             containsString("warmstart_operations_total{kind=\"checkpoint\",result=\"succeeded\"}"))
-        .body(containsString("warmstart_operations_total{kind=\"restore\",result=\"succeeded\"}"));
+        .body(containsString("warmstart_operations_total{kind=\"restore\",result=\"succeeded\"}"))
+        .body(containsString("warmstart_phase_duration_seconds_bucket{"))
+        .body(containsString("warmstart_checkpoint_size_bytes_bucket{"));
   }
 
   @Test
-  void aScheduleKeepsItsNewestCheckpointsAndRetentionFreesTheirImagesOnTheNode()
-      throws Exception {
+  void aScheduleKeepsItsNewestCheckpointsAndRetentionFreesTheirImagesOnTheNode() throws Exception {
     Cluster cluster = new Cluster(client);
     cluster.runningPod("sched-llm", "gpu-1");
     // Three earlier runs of the schedule, captured for real by the GpuCheckpoint reconciler.
@@ -119,7 +121,8 @@ class OperatorReconcilesTest {
         "three Succeeded checkpoints");
 
     GpuCheckpointSchedule schedule = new GpuCheckpointSchedule();
-    schedule.setMetadata(new ObjectMetaBuilder().withName("nightly").withNamespace(Cluster.NS).build());
+    schedule.setMetadata(
+        new ObjectMetaBuilder().withName("nightly").withNamespace(Cluster.NS).build());
     schedule.setSpec(
         new GpuCheckpointScheduleSpec(
             "@yearly",
@@ -164,8 +167,9 @@ class OperatorReconcilesTest {
   }
 
   private List<String> deletedImages() {
-    synchronized (agents.fake) {
-      return agents.fake.submissions.stream()
+    FakeAgents fake = agents.fake();
+    synchronized (fake) {
+      return fake.submissions.stream()
           .filter(r -> r.kind() == OperationKind.DELETE_IMAGE)
           .map(OperationRequest::deleteImageName)
           .distinct()

@@ -27,14 +27,20 @@ public final class AgentMeters {
       String node,
       StoreUsageProbe store,
       Supplier<? extends Iterable<OperationStatus>> operations) {
-    storeGauge(registry, node, store, "capacity", "Size of the filesystem of the image store", StoreUsage::capacityBytes);
-    storeGauge(registry, node, store, "free", "Bytes a new image can still take", StoreUsage::usableBytes);
-    storeGauge(registry, node, store, "used", "Bytes of the image store's files", StoreUsage::imagesBytes);
+    storeGauge(
+        registry,
+        node,
+        store,
+        "capacity",
+        "Size of the filesystem of the image store",
+        StoreUsage::capacityBytes);
+    storeGauge(
+        registry, node, store, "free", "Bytes a new image can still take", StoreUsage::usableBytes);
+    storeGauge(
+        registry, node, store, "used", "Bytes of the image store's files", StoreUsage::imagesBytes);
     for (OperationKind kind : OperationKind.values()) {
       Gauge.builder(
-              "warmstart.agent.operations.in.flight",
-              operations,
-              ops -> inFlight(ops.get(), kind))
+              "warmstart.agent.operations.in.flight", operations, ops -> inFlight(ops.get(), kind))
           .description("Operations accepted or running on the agent")
           .tag("node", node)
           .tag("kind", kind.name().toLowerCase(Locale.ROOT))

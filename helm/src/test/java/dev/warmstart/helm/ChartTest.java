@@ -208,7 +208,10 @@ class ChartTest {
             .orElseThrow();
     assertThat(rules(monitored))
         .last()
-        .satisfies(r -> assertThat(r.get("expr")).isEqualTo("up{job=\"warmstart/ws-agent\"} == 0"));
+        .satisfies(
+            r ->
+                assertThat(r.get("expr"))
+                    .isEqualTo("up{job=\"ws-agent\", namespace=\"warmstart\"} == 0"));
   }
 
   @SuppressWarnings("unchecked")

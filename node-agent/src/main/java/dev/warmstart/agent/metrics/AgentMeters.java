@@ -42,6 +42,7 @@ public final class AgentMeters {
       Gauge.builder(
               "warmstart.agent.operations.in.flight", operations, ops -> inFlight(ops.get(), kind))
           .description("Operations accepted or running on the agent")
+          .strongReference(true) // the supplier lives only here; a weak one would be collected
           .tag("node", node)
           .tag("kind", kind.name().toLowerCase(Locale.ROOT))
           .register(registry);

@@ -74,6 +74,7 @@ class AgentMetricNamesTest {
             op(OperationKind.CHECKPOINT, OperationState.ACCEPTED),
             op(OperationKind.RESTORE, OperationState.SUCCEEDED));
     AgentMeters.register(registry, "gpu-1", new StoreUsageProbe(store, "gpu-1"), () -> ops);
+    System.gc(); // gauges must hold their state: nothing else references the supplier
     String scrape = registry.scrape();
     Set<String> exported =
         scrape

@@ -124,7 +124,10 @@ public class ScheduleStatusFactory {
         Ready,
         ConditionStatus.False,
         ConditionReason.CheckpointFailed,
-        "newest checkpoint " + n.name() + " failed: " + n.message());
+        "newest checkpoint "
+            + n.name()
+            + " failed"
+            + (n.message() == null ? "" : ": " + n.message()));
   }
 
   private static String zone(GpuCheckpointSchedule cr) {

@@ -66,6 +66,7 @@ public class PoolMetrics {
                       .filter(s -> s.namespace().equals(ns) && s.wanted() > 0 && s.ready() == 0)
                       .count())
           .description("Pools that want standbys and have none ready")
+          .strongReference(true)
           .tag("namespace", ns)
           .register(registry);
     }
@@ -82,6 +83,7 @@ public class PoolMetrics {
                     .sum())
         .tag("namespace", ns)
         .tag("tier", tier)
+        .strongReference(true)
         .register(registry);
   }
 

@@ -84,9 +84,12 @@ class ChartTest {
     assertThat(role.getRules())
         .extracting(r -> String.join(",", r.getResources()) + ":" + String.join(",", r.getVerbs()))
         .containsExactly(
-            "gpucheckpoints,gpurestores,gpustandbypools:get,list,watch,patch,update",
+            "gpucheckpoints,gpurestores,gpustandbypools,gpucheckpointschedules:"
+                + "get,list,watch,patch,update",
             "gpurestores:create,delete",
-            "gpucheckpoints/status,gpurestores/status,gpustandbypools/status:update,patch",
+            "gpucheckpoints:create,delete",
+            "gpucheckpoints/status,gpurestores/status,gpustandbypools/status,"
+                + "gpucheckpointschedules/status:update,patch",
             "gpurestores/finalizers,gpustandbypools/finalizers:update",
             "pods:get,list,watch,create,delete",
             "events:create");
@@ -132,6 +135,9 @@ class ChartTest {
             c -> c.set("networkPolicy.enabled", false),
             c -> c.set("agent.runtimeClassName", "nvidia"));
     assertThat(monitored).anyMatch(o -> o.getKind().equals("ServiceMonitor"));
+    assertThat(monitored)
+        .anyMatch(
+            o -> o.getKind().equals("PodMonitor") && o.getMetadata().getName().equals("ws-agent"));
     assertThat(monitored).noneMatch(o -> o.getKind().equals("NetworkPolicy"));
     assertThat(
             find(monitored, DaemonSet.class)
@@ -140,6 +146,80 @@ class ChartTest {
                 .getSpec()
                 .getRuntimeClassName())
         .isEqualTo("nvidia");
+  }
+
+  @Test
+  void dashboardAndAlertsAreOptIn() {
+    assertThat(render())
+        .noneMatch(o -> o.getKind().equals("PrometheusRule"))
+        .noneMatch(o -> o.getKind().equals("ConfigMap"));
+  }
+
+  @Test
+  void theDashboardShipsAsAConfigMapForGrafanasSidecar() throws IOException {
+    List<HasMetadata> objects =
+        render(
+            c -> c.set("grafanaDashboard.enabled", true),
+            c -> c.set("grafanaDashboard.namespace", "monitoring"));
+    var map = find(objects, io.fabric8.kubernetes.api.model.ConfigMap.class);
+    assertThat(map.getMetadata().getNamespace()).isEqualTo("monitoring");
+    assertThat(map.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+    assertThat(map.getMetadata().getAnnotations()).containsEntry("grafana_folder", "Warmstart");
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var shipped = json.readTree(map.getData().get("warmstart.json"));
+    assertThat(shipped)
+        .isEqualTo(json.readTree(CHART.resolve("dashboards/warmstart.json").toFile()));
+    assertThat(shipped.path("panels").size()).isGreaterThan(5);
+  }
+
+  @Test
+  void thePrometheusRuleCarriesTheFourAlertsAndTheAgentScrapeAlertWithMonitoring() {
+    var rule =
+        render(
+                c -> c.set("prometheusRule.enabled", true),
+                c -> c.set("prometheusRule.labels.release", "prometheus"),
+                c -> c.set("prometheusRule.storeFreePercent", 20))
+            .stream()
+            .filter(o -> o.getKind().equals("PrometheusRule"))
+            .map(io.fabric8.kubernetes.api.model.GenericKubernetesResource.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(rule.getMetadata().getLabels()).containsEntry("release", "prometheus");
+    List<java.util.Map<String, Object>> rules = rules(rule);
+    assertThat(rules)
+        .extracting(r -> r.get("alert"))
+        .containsExactly(
+            "WarmstartCheckpointsFailing",
+            "WarmstartStandbyPoolEmpty",
+            "WarmstartNodeStoreNearlyFull",
+            "WarmstartAgentUnreachable");
+    assertThat(rules.get(2).get("expr").toString()).endsWith("* 100 < 20");
+    assertThat(rules.get(2).get("annotations").toString()).contains("Less than 20%");
+    assertThat(rules.get(0).get("annotations").toString()).contains("{{ $labels.result }}");
+
+    var monitored =
+        render(
+                c -> c.set("prometheusRule.enabled", true),
+                c -> c.set("serviceMonitor.enabled", true))
+            .stream()
+            .filter(o -> o.getKind().equals("PrometheusRule"))
+            .map(io.fabric8.kubernetes.api.model.GenericKubernetesResource.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(rules(monitored))
+        .last()
+        .satisfies(
+            r ->
+                assertThat(r.get("expr"))
+                    .isEqualTo("up{job=\"ws-agent\", namespace=\"warmstart\"} == 0"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<java.util.Map<String, Object>> rules(
+      io.fabric8.kubernetes.api.model.GenericKubernetesResource rule) {
+    var spec = (java.util.Map<String, Object>) rule.getAdditionalProperties().get("spec");
+    var groups = (List<java.util.Map<String, Object>>) spec.get("groups");
+    return (List<java.util.Map<String, Object>>) groups.get(0).get("rules");
   }
 
   @Test
@@ -221,6 +301,10 @@ class ChartTest {
         .hasMessageContaining("devices");
     assertThatThrownBy(() -> render(c -> c.set("agent.thp", "sometimes")))
         .hasMessageContaining("thp");
+    assertThatThrownBy(() -> render(c -> c.set("prometheusRule.storeFreePercent", 100)))
+        .hasMessageContaining("storeFreePercent");
+    assertThatThrownBy(() -> render(c -> c.set("grafanaDashboard.enable", true)))
+        .hasMessageContaining("enable");
   }
 
   @Test

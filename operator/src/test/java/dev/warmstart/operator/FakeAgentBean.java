@@ -2,6 +2,7 @@ package dev.warmstart.operator;
 
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.agent.StoreUsage;
 import dev.warmstart.operator.agent.AgentRejectedException;
 import dev.warmstart.operator.agent.AgentUnavailableException;
 import dev.warmstart.operator.agent.NodeAgentClient;
@@ -20,6 +21,11 @@ public class FakeAgentBean implements NodeAgentClient {
     fake.nodesWithAgent.add("gpu-1");
   }
 
+  /** The fake behind the bean (a field read through the injected client proxy is the proxy's). */
+  public FakeAgents fake() {
+    return fake;
+  }
+
   @Override
   public OperationStatus submit(String node, OperationRequest r)
       throws AgentUnavailableException, AgentRejectedException {
@@ -29,6 +35,11 @@ public class FakeAgentBean implements NodeAgentClient {
   @Override
   public Optional<OperationStatus> get(String node, String id) throws AgentUnavailableException {
     return fake.get(node, id);
+  }
+
+  @Override
+  public Optional<StoreUsage> storeUsage(String node) throws AgentUnavailableException {
+    return fake.storeUsage(node);
   }
 
   @Override

@@ -4,17 +4,27 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 
+import dev.warmstart.api.agent.OperationKind;
+import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
+import dev.warmstart.api.v1alpha1.CheckpointTemplate;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
+import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
+import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleSpec;
+import dev.warmstart.api.v1alpha1.GpuCheckpointSpec;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.RestorePhase;
 import dev.warmstart.operator.support.Cluster;
+import dev.warmstart.operator.support.FakeAgents;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +36,7 @@ import org.junit.jupiter.api.Test;
 @WithKubernetesTestServer(crud = true)
 class OperatorReconcilesTest {
   @Inject KubernetesClient client;
+  @Inject FakeAgentBean agents;
 
   private static void await(BooleanSupplier done, String what) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -74,6 +85,95 @@ class OperatorReconcilesTest {
         .statusCode(200)
         .body(
             containsString("warmstart_operations_total{kind=\"checkpoint\",result=\"succeeded\"}"))
-        .body(containsString("warmstart_operations_total{kind=\"restore\",result=\"succeeded\"}"));
+        .body(containsString("warmstart_operations_total{kind=\"restore\",result=\"succeeded\"}"))
+        .body(containsString("warmstart_phase_duration_seconds_bucket{"))
+        .body(containsString("warmstart_checkpoint_size_bytes_bucket{"));
+  }
+
+  @Test
+  void aScheduleKeepsItsNewestCheckpointsAndRetentionFreesTheirImagesOnTheNode() throws Exception {
+    Cluster cluster = new Cluster(client);
+    cluster.runningPod("sched-llm", "gpu-1");
+    // Three earlier runs of the schedule, captured for real by the GpuCheckpoint reconciler.
+    for (int day = 1; day <= 3; day++) {
+      GpuCheckpoint ck = new GpuCheckpoint();
+      ck.setMetadata(
+          new ObjectMetaBuilder()
+              .withName("nightly-" + day)
+              .withNamespace(Cluster.NS)
+              .withLabels(Map.of(GpuCheckpointSchedule.SCHEDULE_LABEL, "nightly"))
+              .withAnnotations(
+                  Map.of(
+                      GpuCheckpointSchedule.SCHEDULED_AT_ANNOTATION,
+                      "2026-11-0" + day + "T00:00:00Z"))
+              .build());
+      ck.setSpec(new GpuCheckpointSpec("sched-llm", null, null, null, null, null));
+      client.resource(ck).create();
+    }
+    await(
+        () ->
+            client.resources(GpuCheckpoint.class).inNamespace(Cluster.NS).list().getItems().stream()
+                    .filter(c -> c.getMetadata().getName().startsWith("nightly-"))
+                    .filter(c -> c.getStatus() != null)
+                    .filter(c -> c.getStatus().phase() == CheckpointPhase.Succeeded)
+                    .count()
+                == 3,
+        "three Succeeded checkpoints");
+
+    GpuCheckpointSchedule schedule = new GpuCheckpointSchedule();
+    schedule.setMetadata(
+        new ObjectMetaBuilder().withName("nightly").withNamespace(Cluster.NS).build());
+    schedule.setSpec(
+        new GpuCheckpointScheduleSpec(
+            "@yearly",
+            "Europe/Berlin",
+            null,
+            null,
+            null,
+            1,
+            0,
+            new CheckpointTemplate("sched-llm", null, null, null, null, null, null)));
+    client.resource(schedule).create();
+
+    await(
+        () ->
+            client
+                    .resources(GpuCheckpoint.class)
+                    .inNamespace(Cluster.NS)
+                    .withLabel(GpuCheckpointSchedule.SCHEDULE_LABEL, "nightly")
+                    .list()
+                    .getItems()
+                    .size()
+                == 1,
+        "retention to delete all but the newest");
+    assertThat(
+            client
+                .resources(GpuCheckpoint.class)
+                .inNamespace(Cluster.NS)
+                .withName("nightly-3")
+                .get())
+        .isNotNull();
+    await(() -> deletedImages().size() == 2, "the agent to delete two images");
+    assertThat(deletedImages()).containsExactlyInAnyOrder("ml.nightly-1", "ml.nightly-2");
+    GpuCheckpointSchedule s =
+        client
+            .resources(GpuCheckpointSchedule.class)
+            .inNamespace(Cluster.NS)
+            .withName("nightly")
+            .get();
+    assertThat(s.getStatus().lastSuccessfulCheckpoint()).isEqualTo("nightly-3");
+    // Midnight of January 1st in Berlin is 23:00 UTC on December 31st.
+    assertThat(s.getStatus().nextScheduleTime()).endsWith("-12-31T23:00:00Z");
+  }
+
+  private List<String> deletedImages() {
+    FakeAgents fake = agents.fake();
+    synchronized (fake) {
+      return fake.submissions.stream()
+          .filter(r -> r.kind() == OperationKind.DELETE_IMAGE)
+          .map(OperationRequest::deleteImageName)
+          .distinct()
+          .toList();
+    }
   }
 }

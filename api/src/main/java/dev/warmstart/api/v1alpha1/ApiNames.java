@@ -5,6 +5,9 @@ public final class ApiNames {
   public static final String GROUP = "warmstart.dev";
   public static final String VERSION = "v1alpha1";
 
+  /** `kubectl get warmstart` lists every kind of the group. */
+  public static final String CATEGORY = "warmstart";
+
   /** RFC 1123 subdomain, as Kubernetes object names (pods, claims). */
   public static final String DNS_SUBDOMAIN =
       "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";

@@ -1,7 +1,7 @@
 package dev.warmstart.api.v1alpha1;
 
 /**
- * Condition types of both custom resources. Each has positive polarity: {@code True} is the good
+ * Condition types of the custom resources. Each has positive polarity: {@code True} is the good
  * state.
  */
 public enum ConditionType {
@@ -12,7 +12,13 @@ public enum ConditionType {
   /** GpuRestore only: the placeholder pod is scheduled and running. */
   PlaceholderReady,
   /**
-   * The outcome is usable: the artifact is stored (GpuCheckpoint) or the process runs (GpuRestore).
+   * The outcome is usable: the artifact is stored (GpuCheckpoint), the process runs (GpuRestore),
+   * or the newest finished checkpoint succeeded (GpuCheckpointSchedule).
    */
-  Ready
+  Ready,
+  /**
+   * GpuCheckpointSchedule only: the node's image store has room for another checkpoint of the
+   * workload (free space at least the size of its last one).
+   */
+  StorageAvailable
 }

@@ -3,6 +3,7 @@ package dev.warmstart.api.v1alpha1;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
@@ -11,14 +12,41 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(ApiNames.GROUP)
 @Version(ApiNames.VERSION)
 @ShortNames({"gpuckpt", "gck"})
+@Categories({ApiNames.CATEGORY})
 @AdditionalPrinterColumn(
-    name = "Pod",
+    name = "Workload",
     jsonPath = ".spec.podName",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
-    name = "Size",
+    name = "Phase",
+    jsonPath = ".status.phase",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Node",
+    jsonPath = ".status.nodeName",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "GPU",
+    jsonPath = ".status.artifact.gpu.model",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Size-Bytes",
     jsonPath = ".status.artifact.sizeBytes",
     type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Restorable",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Container",
+    jsonPath = ".status.artifact.containerName",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Location",
+    jsonPath = ".status.artifact.location",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
 @AdditionalPrinterColumn(
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",

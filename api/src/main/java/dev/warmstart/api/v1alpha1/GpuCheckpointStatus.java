@@ -2,17 +2,14 @@ package dev.warmstart.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.crd.generator.annotation.PrinterColumn;
 import java.util.List;
 import java.util.Map;
 
 /** Observed state of a GpuCheckpoint. Written only by the operator's status factory. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GpuCheckpointStatus(
-    @PrinterColumn(name = "Phase")
-        @JsonPropertyDescription("Pending, Checkpointing, Succeeded or Failed.")
-        CheckpointPhase phase,
-    @PrinterColumn(name = "Node") @JsonPropertyDescription("Node the pod runs on.") String nodeName,
+    @JsonPropertyDescription("Pending, Checkpointing, Succeeded or Failed.") CheckpointPhase phase,
+    @JsonPropertyDescription("Node the pod runs on.") String nodeName,
     @JsonPropertyDescription("The metadata.generation last acted on.") Long observedGeneration,
     @JsonPropertyDescription("Current conditions: Accepted, Progressing, Ready.")
         List<Condition> conditions,

@@ -2,20 +2,16 @@ package dev.warmstart.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.crd.generator.annotation.PrinterColumn;
 import java.util.List;
 import java.util.Map;
 
 /** Observed state of a GpuRestore. Written only by the operator's status factory. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GpuRestoreStatus(
-    @PrinterColumn(name = "Phase")
-        @JsonPropertyDescription("Pending, Scheduling, Restoring, Standby, Running or Failed.")
+    @JsonPropertyDescription("Pending, Scheduling, Restoring, Standby, Running or Failed.")
         RestorePhase phase,
-    @PrinterColumn(name = "Node") @JsonPropertyDescription("Node of the restored pod.")
-        String nodeName,
-    @PrinterColumn(name = "Pod") @JsonPropertyDescription("The restored (placeholder) pod.")
-        String podName,
+    @JsonPropertyDescription("Node of the restored pod.") String nodeName,
+    @JsonPropertyDescription("The restored (placeholder) pod.") String podName,
     @JsonPropertyDescription("The metadata.generation last acted on.") Long observedGeneration,
     @JsonPropertyDescription("Current conditions: Accepted, PlaceholderReady, Progressing, Ready.")
         List<Condition> conditions,

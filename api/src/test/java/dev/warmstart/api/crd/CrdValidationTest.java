@@ -24,6 +24,7 @@ class CrdValidationTest {
   private static CrdValidator checkpoints;
   private static CrdValidator restores;
   private static CrdValidator pools;
+  private static CrdValidator schedules;
 
   @BeforeAll
   static void loadCrds() throws IOException {
@@ -31,6 +32,8 @@ class CrdValidationTest {
         CrdValidator.load(RepoPaths.crds().resolve("gpucheckpoints.warmstart.dev-v1.yaml"));
     restores = CrdValidator.load(RepoPaths.crds().resolve("gpurestores.warmstart.dev-v1.yaml"));
     pools = CrdValidator.load(RepoPaths.crds().resolve("gpustandbypools.warmstart.dev-v1.yaml"));
+    schedules =
+        CrdValidator.load(RepoPaths.crds().resolve("gpucheckpointschedules.warmstart.dev-v1.yaml"));
   }
 
   static Stream<Path> userSamples() throws IOException {
@@ -50,6 +53,7 @@ class CrdValidationTest {
       case "GpuCheckpoint" -> checkpoints;
       case "GpuRestore" -> restores;
       case "GpuStandbyPool" -> pools;
+      case "GpuCheckpointSchedule" -> schedules;
       default -> throw new IllegalArgumentException("unknown kind " + object.path("kind"));
     };
   }
@@ -113,6 +117,30 @@ class CrdValidationTest {
     assertThat(restores.validateUpdate(old, bad))
         .anySatisfy(
             e -> assertThat(e).contains("status.phase: does not have a value in the enumeration"));
+  }
+
+  @Test
+  void scheduleTemplateMayChange() throws IOException {
+    JsonNode old =
+        CrdValidator.readYaml(RepoPaths.root().resolve("samples/gpucheckpointschedule.yaml"));
+    ObjectNode changed = old.deepCopy();
+    ObjectNode template = (ObjectNode) changed.at("/spec/checkpointTemplate");
+    template.put("timeoutSeconds", 120);
+    ((ObjectNode) changed.get("spec")).put("schedule", "@daily");
+
+    assertThat(schedules.validateUpdate(old, changed)).isEmpty();
+  }
+
+  @Test
+  void everyKindIsInTheWarmstartCategoryWithShortNames() throws IOException {
+    for (String crd :
+        List.of("gpucheckpoints", "gpurestores", "gpustandbypools", "gpucheckpointschedules")) {
+      JsonNode names =
+          CrdValidator.readYaml(RepoPaths.crds().resolve(crd + ".warmstart.dev-v1.yaml"))
+              .at("/spec/names");
+      assertThat(names.at("/categories").toString()).as(crd).isEqualTo("[\"warmstart\"]");
+      assertThat(names.at("/shortNames").size()).as(crd).isPositive();
+    }
   }
 
   private static String expectation(Path sample) {

@@ -3,6 +3,7 @@ package dev.warmstart.api.crd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
+import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.GpuStandbyPool;
 import io.fabric8.crdv2.generator.CRDGenerator;
@@ -24,7 +25,11 @@ class CrdsUpToDateTest {
     new CRDGenerator()
         .inOutputDir(out.toFile())
         .forCRDVersions("v1")
-        .customResourceClasses(GpuCheckpoint.class, GpuRestore.class, GpuStandbyPool.class)
+        .customResourceClasses(
+            GpuCheckpoint.class,
+            GpuRestore.class,
+            GpuStandbyPool.class,
+            GpuCheckpointSchedule.class)
         .generate();
 
     Path committed = RepoPaths.crds();
@@ -48,7 +53,7 @@ class CrdsUpToDateTest {
     try (Stream<Path> files = Files.list(committed)) {
       assertThat(files.filter(f -> f.toString().endsWith(".yaml")).count())
           .as("crds/ holds exactly the generated CRDs")
-          .isEqualTo(3);
+          .isEqualTo(4);
     }
   }
 }

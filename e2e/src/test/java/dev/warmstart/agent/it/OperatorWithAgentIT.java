@@ -254,7 +254,7 @@ class OperatorWithAgentIT {
     assertThat(reason(r.getStatus().conditions(), "Accepted")).isEqualTo("CheckpointFailed");
   }
 
-  private static final class Config implements OperatorConfig {
+  static final class Config implements OperatorConfig {
     public String agentNamespace() {
       return "warmstart-system";
     }

@@ -285,4 +285,29 @@ class AgentApiTest {
       workload.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
   }
+
+  @Test
+  void theOperatorSeesTheNodesImageStoreAndPrometheusItsGauges() {
+    given().get("/v1/store").then().statusCode(401);
+    var usage =
+        given()
+            .auth()
+            .oauth2("operator-token")
+            .get("/v1/store")
+            .then()
+            .statusCode(200)
+            .extract()
+            .as(dev.warmstart.api.agent.StoreUsage.class);
+    assertThat(usage.node()).isEqualTo("test-node");
+    assertThat(usage.capacityBytes()).isPositive();
+    assertThat(usage.usableBytes()).isPositive().isLessThanOrEqualTo(usage.capacityBytes());
+    given()
+        .get("/q/metrics")
+        .then()
+        .statusCode(200)
+        .body(containsString("warmstart_node_store_free_bytes{node=\"test-node\"}"))
+        .body(
+            containsString(
+                "warmstart_agent_operations_in_flight{kind=\"checkpoint\",node=\"test-node\"}"));
+  }
 }

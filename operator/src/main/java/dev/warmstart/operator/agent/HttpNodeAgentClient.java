@@ -3,6 +3,7 @@ package dev.warmstart.operator.agent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.agent.StoreUsage;
 import dev.warmstart.operator.OperatorConfig;
 import dev.warmstart.operator.status.ConditionReason;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -76,6 +77,29 @@ public class HttpNodeAgentClient implements NodeAgentClient {
         throw unreachable(nodeName, "answered HTTP " + r.statusCode() + ": " + text(r), null);
       }
       return Optional.of(json.readValue(r.body(), OperationStatus.class));
+    } catch (IOException e) {
+      throw unreachable(nodeName, e.toString(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw unreachable(nodeName, "interrupted", e);
+    }
+  }
+
+  @Override
+  public Optional<StoreUsage> storeUsage(String nodeName) throws AgentUnavailableException {
+    URI uri = directory.baseUri(nodeName).resolve("/v1/store");
+    try {
+      HttpResponse<byte[]> r =
+          http.send(
+              authorized(HttpRequest.newBuilder(uri)).GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      if (r.statusCode() == 404) {
+        return Optional.empty();
+      }
+      if (r.statusCode() / 100 != 2) {
+        throw unreachable(nodeName, "answered HTTP " + r.statusCode() + ": " + text(r), null);
+      }
+      return Optional.of(json.readValue(r.body(), StoreUsage.class));
     } catch (IOException e) {
       throw unreachable(nodeName, e.toString(), e);
     } catch (InterruptedException e) {

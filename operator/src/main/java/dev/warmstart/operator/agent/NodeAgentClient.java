@@ -2,6 +2,7 @@ package dev.warmstart.operator.agent;
 
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.agent.StoreUsage;
 import java.util.Optional;
 
 /** The node agent's operation API, addressed by node. Calls return within seconds. */
@@ -16,4 +17,12 @@ public interface NodeAgentClient {
 
   /** Whether a ready agent runs on the node (no call to it). */
   boolean hasAgent(String nodeName);
+
+  /**
+   * The node's image store usage; empty when the agent does not report it (an agent older than this
+   * call).
+   */
+  default Optional<StoreUsage> storeUsage(String nodeName) throws AgentUnavailableException {
+    return Optional.empty();
+  }
 }

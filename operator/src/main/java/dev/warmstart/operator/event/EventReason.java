@@ -19,5 +19,9 @@ public enum EventReason {
   StandbyLost,
   StandbyCreated,
   StandbyReplaced,
-  StandbyClaimed
+  StandbyClaimed,
+  ScheduleInvalid,
+  CheckpointScheduled,
+  ScheduledRunSkipped,
+  CheckpointPruned
 }

@@ -35,6 +35,14 @@ public enum ConditionReason {
   // GpuStandbyPool Ready
   Filled,
   Filling,
+  // GpuCheckpointSchedule Accepted / Ready / StorageAvailable
+  InvalidSchedule,
+  UnknownTimeZone,
+  NoCheckpointYet,
+  NodeStoreFull,
+  StoreHasRoom,
+  StoreUsageUnknown,
+  NoSizeEstimate,
   // PlaceholderReady
   PlaceholderPending,
   PlaceholderRunning,
@@ -51,6 +59,7 @@ public enum ConditionReason {
       case ProcessNotFound, ContainerNotFound -> restore ? RestoreFailed : ContainerNotFound;
       case ImageNotFound -> restore ? CheckpointNotFound : CheckpointFailed;
       case Timeout -> Timeout;
+      case NoSpace -> restore ? RestoreFailed : NodeStoreFull;
       case Interrupted -> OperationLost;
       default -> restore ? RestoreFailed : CheckpointFailed;
     };

@@ -11,6 +11,7 @@ import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.ProcessTarget;
+import dev.warmstart.api.agent.StoreUsage;
 import dev.warmstart.operator.OperatorConfig;
 import dev.warmstart.operator.status.ConditionReason;
 import dev.warmstart.operator.support.TestConfig;
@@ -42,6 +43,7 @@ class HttpNodeAgentClientTest {
   private HttpServer server;
   private final List<String> authorizations = new CopyOnWriteArrayList<>();
   private volatile int submitStatus = 202;
+  private volatile int storeStatus = 200;
   private HttpNodeAgentClient agents;
 
   @BeforeEach
@@ -100,6 +102,21 @@ class HttpNodeAgentClientTest {
           }
           ex.close();
         });
+    server.createContext(
+        "/v1/store",
+        ex -> {
+          authorizations.add(ex.getRequestHeaders().getFirst("Authorization"));
+          byte[] body =
+              storeStatus == 200
+                  ? json.writeValueAsBytes(
+                      new StoreUsage("gpu-1", 1000L << 30, 12L << 30, 900L << 30))
+                  : new byte[0];
+          ex.sendResponseHeaders(storeStatus, body.length == 0 ? -1 : body.length);
+          if (body.length > 0) {
+            ex.getResponseBody().write(body);
+          }
+          ex.close();
+        });
     server.start();
     Path token = Files.writeString(dir.resolve("token"), "projected-token\n");
     client
@@ -148,6 +165,21 @@ class HttpNodeAgentClientTest {
         .hasValueSatisfying(o -> assertThat(o.step()).isEqualTo("dump"));
     assertThat(agents.get("gpu-1", "op-gone")).isEmpty();
     assertThat(authorizations).hasSize(3).containsOnly("Bearer projected-token");
+  }
+
+  @Test
+  void readsTheNodesImageStoreUsage() throws Exception {
+    assertThat(agents.storeUsage("gpu-1"))
+        .contains(new StoreUsage("gpu-1", 1000L << 30, 12L << 30, 900L << 30));
+    assertThat(authorizations).containsExactly("Bearer projected-token");
+    storeStatus = 404; // an agent older than GET /v1/store
+    assertThat(agents.storeUsage("gpu-1")).isEmpty();
+    storeStatus = 503;
+    assertThatThrownBy(() -> agents.storeUsage("gpu-1"))
+        .isInstanceOfSatisfying(
+            AgentUnavailableException.class,
+            e -> assertThat(e.reason()).isEqualTo(ConditionReason.AgentUnreachable))
+        .hasMessageContaining("HTTP 503");
   }
 
   @Test

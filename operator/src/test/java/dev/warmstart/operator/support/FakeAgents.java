@@ -7,6 +7,7 @@ import dev.warmstart.api.agent.OperationKind;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.agent.StoreUsage;
 import dev.warmstart.operator.agent.AgentRejectedException;
 import dev.warmstart.operator.agent.AgentUnavailableException;
 import dev.warmstart.operator.agent.NodeAgentClient;
@@ -33,6 +34,9 @@ public final class FakeAgents implements NodeAgentClient {
   public volatile int pollsToFinish = 1;
   public volatile ErrorReason failWith;
   public volatile boolean forgetOperations;
+
+  /** Each node's image store as its agent reports it; a node missing here reports none. */
+  public final Map<String, StoreUsage> stores = new ConcurrentHashMap<>();
 
   @Override
   public synchronized OperationStatus submit(String node, OperationRequest request)
@@ -76,6 +80,12 @@ public final class FakeAgents implements NodeAgentClient {
       ops.put(id, s);
     }
     return Optional.of(s);
+  }
+
+  @Override
+  public Optional<StoreUsage> storeUsage(String node) throws AgentUnavailableException {
+    reachable(node);
+    return Optional.ofNullable(stores.get(node));
   }
 
   @Override

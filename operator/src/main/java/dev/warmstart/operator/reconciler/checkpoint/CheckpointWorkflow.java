@@ -208,8 +208,10 @@ public class CheckpointWorkflow {
         cr,
         EventReason.CheckpointSucceeded,
         "stored " + (img.sizeBytes() >> 20) + " MiB at " + img.location());
+    String gpuModel = img.gpu() == null ? null : img.gpu().model();
     metrics.finished("checkpoint", "succeeded", tookSinceDispatch(cr));
-    metrics.checkpointSize(img.sizeBytes());
+    metrics.phases("checkpoint", gpuModel, o.timings());
+    metrics.checkpointSize(img.sizeBytes(), gpuModel);
     return Decision.done(status.succeeded(cr, artifact, o.timings()));
   }
 

@@ -1,6 +1,9 @@
 package dev.warmstart.operator.reconciler.pool;
 
 import dev.warmstart.api.v1alpha1.GpuStandbyPool;
+import dev.warmstart.api.v1alpha1.GpuStandbyPoolStatus;
+import dev.warmstart.operator.PoolMetrics;
+import dev.warmstart.operator.reconciler.Decision;
 import dev.warmstart.operator.reconciler.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -13,14 +16,19 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 public class GpuStandbyPoolReconciler implements Reconciler<GpuStandbyPool> {
   private final PoolWorkflow workflow;
   private final StatusWriter statusWriter;
+  private final PoolMetrics metrics;
 
-  public GpuStandbyPoolReconciler(PoolWorkflow workflow, KubernetesClient client) {
+  public GpuStandbyPoolReconciler(
+      PoolWorkflow workflow, KubernetesClient client, PoolMetrics metrics) {
     this.workflow = workflow;
     this.statusWriter = new StatusWriter(client);
+    this.metrics = metrics;
   }
 
   @Override
   public UpdateControl<GpuStandbyPool> reconcile(GpuStandbyPool pool, Context<GpuStandbyPool> ctx) {
-    return statusWriter.apply(pool, workflow.step(pool));
+    Decision<GpuStandbyPoolStatus> d = workflow.step(pool);
+    metrics.observed(pool, d.status());
+    return statusWriter.apply(pool, d);
   }
 }

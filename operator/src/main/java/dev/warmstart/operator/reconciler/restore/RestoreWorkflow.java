@@ -266,6 +266,7 @@ public class RestoreWorkflow {
           EventReason.RestoreSucceeded,
           "restored as PID " + o.restoredPid() + " in " + s.podName());
       metrics.finished("restore", "succeeded", since(o));
+      metrics.phases("restore", gpuModel(o), o.timings());
       return Decision.done(status.running(cr, o.restoredPid(), o.timings()));
     }
     if (o.state() == OperationState.FAILED) {
@@ -434,6 +435,7 @@ public class RestoreWorkflow {
       t.put("activation", total);
       events.normal(cr, EventReason.StandbyActivated, "activated in " + total + " ms");
       metrics.finished("activate", "succeeded", since(o));
+      metrics.phases("activate", gpuModel(o), o.timings());
       return Decision.done(status.running(cr, o.restoredPid(), t));
     }
     if (o.state() == OperationState.FAILED) {
@@ -513,5 +515,9 @@ public class RestoreWorkflow {
         .filter(id -> id != null && !id.isBlank())
         .map(id -> id.replaceFirst("^[a-z0-9-]+://", ""))
         .findFirst();
+  }
+
+  private static String gpuModel(OperationStatus o) {
+    return o.image() == null || o.image().gpu() == null ? null : o.image().gpu().model();
   }
 }

@@ -2,7 +2,6 @@ package dev.warmstart.agent.api;
 
 import dev.warmstart.agent.ops.AgentComponents;
 import dev.warmstart.agent.store.ImageEntry;
-import dev.warmstart.agent.store.StoreUsage;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -10,7 +9,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.io.IOException;
 import java.util.List;
 
-/** The images stored on this node, broken ones included, and what the store takes on disk. */
+/** The images stored on this node, broken ones included. */
 @Path("/v1")
 @Produces(MediaType.APPLICATION_JSON)
 public class ImagesResource {
@@ -24,11 +23,5 @@ public class ImagesResource {
   @Path("images")
   public List<ImageEntry> list() throws IOException {
     return agent.store().entries();
-  }
-
-  @GET
-  @Path("store")
-  public StoreUsage usage() throws IOException {
-    return agent.store().usage();
   }
 }

@@ -50,6 +50,11 @@ public final class StoreUsageProbe {
           public FileVisitResult visitFileFailed(Path file, IOException e) {
             return FileVisitResult.CONTINUE; // removed while walking (a commit or a delete)
           }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+            return FileVisitResult.CONTINUE; // a directory swept or renamed while walking
+          }
         });
     return sum[0];
   }

@@ -10,8 +10,6 @@ POST /generate greedily decodes 8 tokens (KV cache in use). GET /health answers 
 """
 import argparse
 import hashlib
-import http.server
-import json
 import os
 import threading
 import time
@@ -23,6 +21,8 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 import torch  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
+
+from serving import serve  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=8000)
@@ -79,43 +79,7 @@ def heartbeat():
 threading.Thread(target=heartbeat, daemon=True, name="heartbeat").start()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def answer(self, code, body):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        if self.path == "/health":
-            self.answer(200, {"ready": True, "pid": os.getpid(), "layers": layers, "beats": beats,
-                              "threads": threading.active_count(),
-                              "gpuBytes": torch.cuda.memory_allocated(), "loadSeconds": load_s})
-        else:
-            self.answer(404, {"error": "not found"})
-
-    def do_POST(self):
-        t = time.time()
-        if self.path == "/infer":
-            self.answer(200, {"checksum": infer(), "ms": (time.time() - t) * 1e3})
-        elif self.path == "/generate":
-            self.answer(200, {"tokens": generate(), "ms": (time.time() - t) * 1e3})
-        elif self.path == "/sleep":
-            torch.cuda.synchronize()
-            torch.cuda.empty_cache()
-            self.answer(200, {"reservedBytes": torch.cuda.memory_reserved()})
-        elif self.path == "/wake":
-            infer()
-            self.answer(200, {"ms": (time.time() - t) * 1e3})
-        else:
-            self.answer(404, {"error": "not found"})
-
-    def log_message(self, *a):
-        pass
-
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 print(f"ready port={args.port} layers={layers} load={load_s:.1f}s checksum={first}", flush=True)
-server.serve_forever()
+serve(args.port, infer,
+      lambda: {"layers": layers, "beats": beats, "threads": threading.active_count(), "loadSeconds": load_s},
+      posts={"/generate": lambda: {"tokens": generate()}})

@@ -56,13 +56,16 @@ podman image exists warmstart.local/jre:17 ||
 
 # No RUN step needs the network (the bases carry the packages), so builds run with none. Lower
 # ulimits: runc cannot set the defaults without CAP_SYS_RESOURCE (platform-facts.md).
-build=(podman build -q --network=none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --layers=false)
-"${build[@]}" --build-arg BASE=warmstart.local/jre:17 -f "$repo/images/operator/Dockerfile" \
-  -t "warmstart.local/operator:$tag" "$repo" >/dev/null
-"${build[@]}" --build-arg BASE=warmstart.local/debian:bookworm --build-arg ROOTFS=prebuilt \
-  -f "$repo/images/node-agent/Dockerfile" -t "warmstart.local/node-agent:$tag" "$repo" >/dev/null
-"${build[@]}" --build-arg BASE=warmstart.local/debian:bookworm -f "$repo/samples/cpu-workload/Dockerfile" \
-  -t "warmstart.local/cpu-workload:$tag" "$repo" >/dev/null
+build() { # name dockerfile build-args...
+  local name=$1 file=$2; shift 2
+  podman build --network=none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$@" \
+    -f "$repo/$file" -t "warmstart.local/$name:$tag" "$repo" >"$cache/build-$name.log" 2>&1 ||
+    { tail -20 "$cache/build-$name.log" >&2; die "podman build of $file failed"; }
+}
+build operator images/operator/Dockerfile --build-arg BASE=warmstart.local/jre:17
+build node-agent images/node-agent/Dockerfile --build-arg BASE=warmstart.local/debian:bookworm \
+  --build-arg ROOTFS=prebuilt
+build cpu-workload samples/cpu-workload/Dockerfile --build-arg BASE=warmstart.local/debian:bookworm
 for i in operator node-agent cpu-workload; do
   rm -f "$out/$i.tar"
   podman save -q --format docker-archive -o "$out/$i.tar" "warmstart.local/$i:$tag"

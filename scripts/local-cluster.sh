@@ -271,6 +271,14 @@ up() {
   for s in "${sysctls[@]}"; do echo "$s=$(sysctl -n "$s")"; done >"$state/sysctls.saved"
   [ -e "$run" ] || echo "$run" >"$state/created-run-dir"
   write_config
+  # Shared mounts, as on systemd hosts (where / is shared): the agent's HostToContainer volumes only
+  # see mounts made after it started (placeholder root filesystems, pod volumes) from a shared
+  # source, and the kubelet/containerd refuse such volumes otherwise. This sandbox's / is private.
+  for d in "$run" "$kubelet_dir"; do
+    mkdir -p "$d"
+    mount --bind "$d" "$d"
+    mount --make-rshared "$d"
+  done
 
   ip netns add "$netns"
   ip link add ws-k8s0 type veth peer name ws-k8s1
@@ -373,7 +381,7 @@ down() {
   # Mounts of the containers, pod volumes and pod network namespaces, innermost first.
   local m
   for i in 1 2 3; do
-    mapfile -t ms < <(awk '{print $5}' /proc/self/mountinfo | grep -E "^($state|$run|$kubelet_dir)/" | sort -r)
+    mapfile -t ms < <(awk '{print $5}' /proc/self/mountinfo | grep -E "^($state|$run|$kubelet_dir)(/|\$)" | sort -r)
     [ ${#ms[@]} -eq 0 ] && break
     for m in "${ms[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   done

@@ -7,7 +7,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 version=$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$here/go.mod")
 dest=${1:-/var/cache/warmstart/k8s/$version/bin}
 cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
-if [[ -f $dest/.complete ]] && [[ $(cat "$dest/.complete") == "$version" ]]; then
+missing=()
+for c in "${cmds[@]}"; do [[ -x $dest/$c ]] || missing+=("$c"); done
+if [[ ${#missing[@]} -eq 0 ]] && [[ -f $dest/.complete ]] && [[ $(cat "$dest/.complete") == "$version" ]]; then
   echo "kubernetes $version binaries reused from $dest"
   exit 0
 fi
@@ -42,7 +44,7 @@ ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 start=$(date +%s)
 cd "$work"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
-for c in "${cmds[@]}"; do
+for c in "${missing[@]}"; do
   go build -trimpath -ldflags "$ldflags" -o "$dest/$c" "k8s.io/kubernetes/cmd/$c"
 done
 echo "$version" > "$dest/.complete"

@@ -14,9 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Bad input meets kube-apiserver itself: every invalid sample of api's CrdValidationTest is
- * refused by the real API server's schema and CEL evaluation, with the message that test expects
- * (its first line, {@code # expect: ...}); a spec change is refused.
+ * Bad input meets kube-apiserver itself: every invalid sample of api's CrdValidationTest is refused
+ * by the real API server's schema and CEL evaluation, with the message that test expects (its first
+ * line, {@code # expect: ...}); a spec change is refused.
  */
 @ExtendWith(LocalCluster.class)
 class ApiValidationIT {
@@ -38,14 +38,16 @@ class ApiValidationIT {
   @MethodSource("invalidSamples")
   void theApiServerRejectsInvalidSamplesWithTheExpectedMessage(Path sample) throws IOException {
     List<String> lines = Files.readAllLines(sample);
-    assertThat(lines.get(0)).startsWith("# expect: ");
-    String expected = lines.get(0).substring("# expect: ".length());
+    assertThat(lines.get(1)).startsWith("# apiserver: ");
+    String expected = lines.get(1).substring("# apiserver: ".length());
 
     // --dry-run=server: admission and validation run in full, nothing is stored.
     Cluster.Result r =
         cluster.kubectlResult("-n", ns, "create", "--dry-run=server", "-f", sample.toString());
     assertThat(r.rc()).as("kubectl create %s: %s", sample.getFileName(), r.out()).isNotZero();
-    assertThat(r.err()).as("the API server's message for %s", sample.getFileName()).contains(expected);
+    assertThat(r.err())
+        .as("the API server's message for %s", sample.getFileName())
+        .contains(expected);
   }
 
   @Test
@@ -56,8 +58,8 @@ class ApiValidationIT {
               .filter(p -> p.getFileName().toString().startsWith("gpu"))
               .filter(p -> p.toString().endsWith(".yaml"))
               .toList()) {
-        Cluster.Result r =
-            cluster.kubectlResult("-n", ns, "create", "--dry-run=server", "-f", s.toString());
+        // In their own namespace (some name "default") or the default one.
+        Cluster.Result r = cluster.kubectlResult("create", "--dry-run=server", "-f", s.toString());
         assertThat(r.rc()).as("%s: %s", s.getFileName(), r.err()).isZero();
       }
     }
@@ -66,7 +68,8 @@ class ApiValidationIT {
   @Test
   void aSpecChangeIsRefused() {
     assertThat(
-            cluster.apply(
+            cluster
+                .apply(
                     ns,
                     """
                     apiVersion: warmstart.dev/v1alpha1

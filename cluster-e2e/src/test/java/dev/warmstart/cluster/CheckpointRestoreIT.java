@@ -22,6 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CheckpointRestoreIT {
   private static Cluster cluster;
   private static String ns;
+
   /** The workload's counter right before the checkpoint: a restarted process would start at 0. */
   private static long counterBefore;
 
@@ -66,7 +67,9 @@ class CheckpointRestoreIT {
     String table = cluster.kubectl("-n", ns, "get", "gpucheckpoint", "counter-ck");
     assertThat(table.lines().findFirst().orElseThrow())
         .containsSubsequence("NAME", "POD", "SIZE", "NODE", "PHASE");
-    assertThat(table).containsPattern("counter-ck\\s+\\S+\\s+counter\\s+\\d+\\s+" + Cluster.NODE + "\\s+Succeeded");
+    assertThat(table)
+        .containsPattern(
+            "counter-ck\\s+\\S+\\s+counter\\s+\\d+\\s+" + Cluster.NODE + "\\s+Succeeded");
 
     String described = cluster.kubectl("-n", ns, "describe", "gpucheckpoint", "counter-ck");
     assertThat(described)
@@ -86,7 +89,8 @@ class CheckpointRestoreIT {
     assertThat(pod.getMetadata().getOwnerReferences())
         .singleElement()
         .satisfies(o -> assertThat(o.getKind()).isEqualTo("GpuRestore"));
-    assertThat(pod.getSpec().getContainers().get(0).getCommand()).containsExactly("/warmstart/pause");
+    assertThat(pod.getSpec().getContainers().get(0).getCommand())
+        .containsExactly("/warmstart/pause");
     assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
 
     JsonNode state = cluster.state(ns, "counter-r1");

@@ -79,8 +79,7 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
       cluster.installChart();
       System.out.printf(
           "[cluster-e2e] cluster %s, images imported, chart installed in %d s%n",
-          startedHere ? "started" : "reused",
-          Duration.between(t0, Instant.now()).toSeconds());
+          startedHere ? "started" : "reused", Duration.between(t0, Instant.now()).toSeconds());
       return cluster;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -119,7 +118,11 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
           .withKubeConfig(kubeconfig)
           .withValuesFile(valuesFile())
           .call();
-      client.pods().inNamespace(SYSTEM_NS).withLabel("app.kubernetes.io/instance", RELEASE).delete();
+      client
+          .pods()
+          .inNamespace(SYSTEM_NS)
+          .withLabel("app.kubernetes.io/instance", RELEASE)
+          .delete();
     } else {
       LocalCluster.chart()
           .install()
@@ -192,7 +195,8 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
   public record Result(int rc, String out, String err) {}
 
   public Result kubectlResult(String... args) {
-    List<String> cmd = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
+    List<String> cmd =
+        new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
     cmd.addAll(List.of(args));
     try {
       Process p = new ProcessBuilder(cmd).start();
@@ -243,7 +247,8 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
             .build();
     client.resource(pod).create();
     client.pods().inNamespace(namespace).withName(name).waitUntilReady(2, TimeUnit.MINUTES);
-    await(Duration.ofSeconds(60), name + " to serve /state", () -> tryState(namespace, name) != null);
+    await(
+        Duration.ofSeconds(60), name + " to serve /state", () -> tryState(namespace, name) != null);
     return client.pods().inNamespace(namespace).withName(name).get();
   }
 
@@ -356,7 +361,8 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
         return;
       }
       if (Instant.now().isAfter(end)) {
-        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+        throw new AssertionError(
+            "timed out after " + timeout.toSeconds() + " s waiting for " + what);
       }
       try {
         Thread.sleep(500);

@@ -62,7 +62,8 @@ class FaultsIT {
     assertThat(cluster.operatorPod().getMetadata().getName())
         .as("a new operator pod finished the work")
         .isNotEqualTo(operator.getMetadata().getName());
-    List<JsonNode> ops = checkpointOperationsOf(ck.path("status").path("operationId").asText(), uid);
+    List<JsonNode> ops =
+        checkpointOperationsOf(ck.path("status").path("operationId").asText(), uid);
     assertThat(ops).as("agent operations for this GpuCheckpoint").hasSize(1);
     assertThat(cluster.state(ns, "big1").path("counter").asLong())
         .as("the source keeps running after its checkpoint")

@@ -11,10 +11,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A GpuStandbyPool on a real cluster without a GPU: standbys are restored CPU processes kept
- * frozen in their pods; a GpuRestore naming the pool takes one (activation is the unlock) and the
- * pool makes a new one. Both tiers work for CPU-only workloads: with no GPU memory, Hot and Warm
- * differ only in what activation would copy back.
+ * A GpuStandbyPool on a real cluster without a GPU: standbys are restored CPU processes kept frozen
+ * in their pods; a GpuRestore naming the pool takes one (activation is the unlock) and the pool
+ * makes a new one. Both tiers work for CPU-only workloads: with no GPU memory, Hot and Warm differ
+ * only in what activation would copy back.
  */
 @ExtendWith(LocalCluster.class)
 class GpuStandbyPoolIT {

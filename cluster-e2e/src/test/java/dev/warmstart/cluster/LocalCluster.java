@@ -59,8 +59,17 @@ public final class LocalCluster implements BeforeAllCallback {
     List<String> missing = new ArrayList<>();
     for (String tool :
         List.of(
-            "runc", "podman", "debootstrap", "curl", "ip", "nsenter", "iptables", "openssl", "gcc",
-            "make", "jlink")) {
+            "runc",
+            "podman",
+            "debootstrap",
+            "curl",
+            "ip",
+            "nsenter",
+            "iptables",
+            "openssl",
+            "gcc",
+            "make",
+            "jlink")) {
       if (!onPath(tool)) {
         missing.add(tool);
       }

@@ -125,7 +125,12 @@ class SecurityIT {
   void theNetworkPolicyIsRenderedAndApplied() {
     String policy =
         cluster.kubectl(
-            "-n", Cluster.SYSTEM_NS, "get", "networkpolicy", Cluster.RELEASE + "-agent", "-o",
+            "-n",
+            Cluster.SYSTEM_NS,
+            "get",
+            "networkpolicy",
+            Cluster.RELEASE + "-agent",
+            "-o",
             "jsonpath={.spec.podSelector.matchLabels}{' '}{.spec.ingress[0].ports[0].port}");
     assertThat(policy).contains("\"app.kubernetes.io/component\":\"agent\"").endsWith(" 8443");
   }

@@ -6,7 +6,7 @@
 #   warmstart.local/cpu-workload:dev samples/cpu-workload/Dockerfile
 # The bases are made here and cached in $WARMSTART_IMAGE_CACHE (default /var/cache/warmstart/images):
 #   warmstart.local/debian:bookworm  debootstrap --variant=minbase from Debian's packages, plus python3,
-#                                    nftables and ca-certificates
+#                                    nftables and ca-certificates (what the images' RUN steps would install)
 #   warmstart.local/jre:17           that + a jlink'd runtime of the host's JDK at /opt/java/openjdk
 # Usage: scripts/build-images.sh OUT
 set -euo pipefail
@@ -22,17 +22,18 @@ mkdir -p "$cache" "$out"
 start=$SECONDS
 
 # The rootfs tarballs are cached; podman's store may be wiped between runs, so import when missing.
-base_tar=$cache/debian-bookworm-rootfs.tar
+base_pkgs=ca-certificates,nftables,python3
+base_tar=$cache/debian-bookworm-$(echo "$base_pkgs" | sha256sum | cut -c1-8).tar
 if [ ! -f "$base_tar" ]; then
   log "debootstrap Debian bookworm (minbase) into a base image"
   w=$(mktemp -d)
-  debootstrap --variant=minbase --include=ca-certificates,nftables,python3-minimal bookworm "$w/root" "$mirror" \
+  debootstrap --variant=minbase --include=$base_pkgs bookworm "$w/root" "$mirror" \
     >"$cache/debootstrap.log" 2>&1 || { tail -20 "$cache/debootstrap.log" >&2; rm -rf "$w"; die "debootstrap failed"; }
   rm -rf "$w/root/var/cache/apt/archives/"*.deb "$w/root/var/lib/apt/lists/"*
   tar --numeric-owner -C "$w/root" -cf "$base_tar.tmp" . && mv "$base_tar.tmp" "$base_tar"
   rm -rf "$w"
 fi
-jre_tar=$cache/jre17-rootfs.tar
+jre_tar=${base_tar%.tar}-jre17.tar
 if [ ! -f "$jre_tar" ]; then
   log "adding a jlink'd Java runtime to the base"
   w=$(mktemp -d)
@@ -43,10 +44,12 @@ if [ ! -f "$jre_tar" ]; then
   rm -rf "$w"
 fi
 path=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-podman image exists warmstart.local/debian:bookworm ||
-  podman import -q "$base_tar" warmstart.local/debian:bookworm >/dev/null
-podman image exists warmstart.local/jre:17 ||
-  podman import -q --change "ENV PATH=$path" --change "ENV JAVA_HOME=/opt/java/openjdk" "$jre_tar" \
+# Tagged by content: a new base tarball gets imported again.
+base_id=$(basename "$base_tar" .tar)
+[ "$(podman image inspect -f '{{index .Labels "dev.warmstart.base"}}' warmstart.local/debian:bookworm 2>/dev/null)" = "$base_id" ] ||
+  podman import -q --change "LABEL dev.warmstart.base=$base_id" "$base_tar" warmstart.local/debian:bookworm >/dev/null
+[ "$(podman image inspect -f '{{index .Labels "dev.warmstart.base"}}' warmstart.local/jre:17 2>/dev/null)" = "$base_id" ] ||
+  podman import --change "LABEL dev.warmstart.base=$base_id" -q --change "ENV PATH=$path" --change "ENV JAVA_HOME=/opt/java/openjdk" "$jre_tar" \
     warmstart.local/jre:17 >/dev/null
 
 [ -f "$repo/operator/target/quarkus-app/quarkus-run.jar" ] || die "build the operator first (mvn package -pl operator)"

@@ -94,7 +94,7 @@ class GpuStandbyPoolIT {
     long c = state.path("counter").asLong();
     Cluster.await(
         Duration.ofSeconds(10),
-        "the activated standby to count (unfrozen)",
+        "the activated standby to count",
         () -> cluster.state(ns, podName).path("counter").asLong() > c);
 
     JsonNode refilled = awaitReady(pool, 2);

@@ -62,6 +62,18 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
     Path script = LocalCluster.REPO.resolve("scripts/local-cluster.sh");
     Path kubeconfig = Path.of(STATE, "admin.kubeconfig");
     boolean startedHere = !Files.exists(Path.of(STATE, "pids/kube-apiserver"));
+    try {
+      return startOn(script, kubeconfig, startedHere, t0);
+    } catch (RuntimeException | Error e) {
+      if (startedHere) {
+        // No resource reaches JUnit's store, so nothing else would tear it down.
+        LocalCluster.run(List.of(script.toString(), "down"), Map.of());
+      }
+      throw e;
+    }
+  }
+
+  private static Cluster startOn(Path script, Path kubeconfig, boolean startedHere, Instant t0) {
     LocalCluster.run(List.of(script.toString(), "up"), Map.of());
     Path kubectl = kubectlPath(script);
     Path images = Path.of(System.getProperty("warmstart.images.dir", "target/images"));

@@ -78,7 +78,7 @@ public final class LocalCluster implements BeforeAllCallback {
         ? null
         : "missing on PATH: "
             + String.join(", ", missing)
-            + " (.ci/run installs them on Debian: see README, 'Tests')";
+            + " (.ci/run installs them on Debian: see README, 'On a fresh machine')";
   }
 
   private static boolean onPath(String tool) {

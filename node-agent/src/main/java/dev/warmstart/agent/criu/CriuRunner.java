@@ -87,7 +87,16 @@ public final class CriuRunner {
     criu.addAll(List.of("-D", spec.imageDir().toString(), "-W", spec.workDir().toString()));
     criu.addAll(List.of("-o", log.toString(), "-v4", "-d", "--tcp-established"));
     criu.addAll(List.of("--pidfile", spec.pidFile().toString()));
-    spec.root().ifPresent(r -> criu.addAll(List.of("--root", r.toString())));
+    spec.root()
+        .ifPresent(
+            r -> {
+              criu.addAll(List.of("--root", r.toString()));
+              // A kubelet container's root is a slave of the node's overlay mount (runc makes /
+              // rslave). CRIU's default mount engine (v2) then copies that sharing from --root with
+              // MOVE_MOUNT_SET_GROUP, which fails with EINVAL when CRIU runs in the agent pod's
+              // mount namespace; the v1 engine restores the tree onto --root without it.
+              criu.add("--mntns-compat-mode");
+            });
     if (!spec.cgroupProcsFiles().isEmpty()) {
       criu.add("--manage-cgroups=ignore");
     }

@@ -177,14 +177,22 @@ public final class RestoreService {
     }
     List<GpuPair> remap = compatibility.check(manifest.gpu(), cmd.targetGpus());
     timings.record("gpuCheck", t);
-    try {
-      timings.putAll(
-          activator.activate(procfs.tree(cmd.rootPid()), remap, cmd.timeout()).timings());
-    } catch (CriuFailure e) {
-      if (e.reason() == ErrorReason.GpuRestoreFailed) {
-        killTree(cmd.rootPid());
+    // A tree without CUDA processes holds nothing locked: it runs since its CRIU restore, and
+    // activating it needs no driver (the standby pools of CPU-only workloads).
+    boolean cuda =
+        manifest.gpu() != null
+            && manifest.gpu().processes() != null
+            && !manifest.gpu().processes().isEmpty();
+    if (cuda) {
+      try {
+        timings.putAll(
+            activator.activate(procfs.tree(cmd.rootPid()), remap, cmd.timeout()).timings());
+      } catch (CriuFailure e) {
+        if (e.reason() == ErrorReason.GpuRestoreFailed) {
+          killTree(cmd.rootPid());
+        }
+        throw e;
       }
-      throw e;
     }
     if (cmd.postRestoreHook() != null) {
       t = System.nanoTime();

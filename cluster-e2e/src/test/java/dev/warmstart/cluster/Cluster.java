@@ -264,7 +264,10 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
     return client.pods().inNamespace(namespace).withName(name).get();
   }
 
-  /** The workload's in-memory state, read inside its pod: {"counter", "checksum", "expected"}. */
+  /**
+   * The workload's in-memory state, read inside its pod (samples/cpu-workload/stateful_server.py):
+   * {"counter" (mutations), "checksum" (of its random buffer), "ticks" (a clock, every 100 ms)}.
+   */
   public JsonNode state(String namespace, String pod) {
     JsonNode s = tryState(namespace, pod);
     if (s == null) {
@@ -339,6 +342,18 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
     }
     try {
       return JSON.readTree(r.out());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The items of a resource with the label selector, as kubectl returns them. */
+  public List<JsonNode> list(String namespace, String resource, String selector) {
+    String out = kubectl("-n", namespace, "get", resource, "-l", selector, "-o", "json");
+    try {
+      List<JsonNode> items = new ArrayList<>();
+      JSON.readTree(out).path("items").forEach(items::add);
+      return items;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -65,7 +65,7 @@ class FaultsIT {
     List<JsonNode> ops =
         checkpointOperationsOf(ck.path("status").path("operationId").asText(), uid);
     assertThat(ops).as("agent operations for this GpuCheckpoint").hasSize(1);
-    assertThat(cluster.state(ns, "big1").path("counter").asLong())
+    assertThat(cluster.state(ns, "big1").path("ticks").asLong())
         .as("the source keeps running after its checkpoint")
         .isPositive();
   }
@@ -130,11 +130,11 @@ class FaultsIT {
     JsonNode r = cluster.get(ns, "gpurestore", "big2-r");
     System.out.println("[cluster-e2e] restore after the agent's deletion: " + r.path("status"));
     if ("Running".equals(Cluster.phase(r))) {
-      long c = cluster.state(ns, "big2-r").path("counter").asLong();
+      long c = cluster.state(ns, "big2-r").path("ticks").asLong();
       Cluster.await(
           Duration.ofSeconds(10),
           "the restored workload to count (not frozen)",
-          () -> cluster.state(ns, "big2-r").path("counter").asLong() > c);
+          () -> cluster.state(ns, "big2-r").path("ticks").asLong() > c);
     } else {
       JsonNode ready = condition(r.path("status"), "Ready");
       assertThat(ready.path("status").asText()).isEqualTo("False");

@@ -21,6 +21,9 @@ class GpuStandbyPoolIT {
   private static Cluster cluster;
   private static String ns;
 
+  /** The source's buffer checksum when it was checkpointed (nothing changes it afterwards). */
+  private static String checksumBefore;
+
   @BeforeAll
   static void checkpoint() {
     cluster = LocalCluster.cluster();
@@ -29,7 +32,8 @@ class GpuStandbyPoolIT {
     Cluster.await(
         Duration.ofSeconds(60),
         "the counter to pass 50",
-        () -> cluster.state(ns, "server").path("counter").asLong() > 50);
+        () -> cluster.state(ns, "server").path("ticks").asLong() > 50);
+    checksumBefore = cluster.state(ns, "server").path("checksum").asText();
     assertThat(
             cluster
                 .apply(
@@ -90,12 +94,12 @@ class GpuStandbyPoolIT {
     assertThat(standby).as("the restore took a standby").isNotEmpty();
     String podName = running.path("status").path("podName").asText();
     JsonNode state = cluster.state(ns, podName);
-    assertThat(state.path("checksum").asText()).isEqualTo(state.path("expected").asText());
-    long c = state.path("counter").asLong();
+    assertThat(state.path("checksum").asText()).isEqualTo(checksumBefore);
+    long c = state.path("ticks").asLong();
     Cluster.await(
         Duration.ofSeconds(10),
         "the activated standby to count",
-        () -> cluster.state(ns, podName).path("counter").asLong() > c);
+        () -> cluster.state(ns, podName).path("ticks").asLong() > c);
 
     JsonNode refilled = awaitReady(pool, 2);
     assertThat(refilled.path("status").path("standbys").findValuesAsText("restoreName"))
@@ -119,6 +123,6 @@ class GpuStandbyPoolIT {
 
   @Test
   void theWorkloadSourceKeepsRunningThroughout() {
-    assertThat(cluster.state(ns, "server").path("counter").asLong()).isPositive();
+    assertThat(cluster.state(ns, "server").path("ticks").asLong()).isPositive();
   }
 }

@@ -74,9 +74,9 @@ class CheckpointRestoreIT {
         .containsSubsequence(
             "NAME", "AGE", "WORKLOAD", "GPU", "SIZE-BYTES", "RESTORABLE", "NODE", "PHASE");
     assertThat(table)
-        .as("a CPU-only checkpoint: no GPU model, its size, restorable, where and how it went")
+        .as("a CPU-only checkpoint: an empty GPU cell, its size, restorable, where and how it went")
         .containsPattern(
-            "counter-ck\\s+\\S+\\s+counter\\s+<none>\\s+\\d+\\s+True\\s+"
+            "counter-ck\\s+\\S+\\s+counter\\s+\\d+\\s+True\\s+"
                 + Cluster.NODE
                 + "\\s+Succeeded");
     assertThat(cluster.kubectl("get", "warmstart", "-n", ns))

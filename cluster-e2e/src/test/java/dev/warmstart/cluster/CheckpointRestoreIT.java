@@ -76,9 +76,7 @@ class CheckpointRestoreIT {
     assertThat(table)
         .as("a CPU-only checkpoint: an empty GPU cell, its size, restorable, where and how it went")
         .containsPattern(
-            "counter-ck\\s+\\S+\\s+counter\\s+\\d+\\s+True\\s+"
-                + Cluster.NODE
-                + "\\s+Succeeded");
+            "counter-ck\\s+\\S+\\s+counter\\s+\\d+\\s+True\\s+" + Cluster.NODE + "\\s+Succeeded");
     assertThat(cluster.kubectl("get", "warmstart", "-n", ns))
         .as("kubectl get warmstart lists every kind of the category")
         .contains("gpucheckpoint.warmstart.dev/counter-ck");

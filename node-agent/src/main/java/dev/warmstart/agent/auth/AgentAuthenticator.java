@@ -65,7 +65,8 @@ public class AgentAuthenticator {
           "token rejected by the API server"
               + (review.error() == null ? "" : ": " + review.error()));
     }
-    if (!review.audiences().isEmpty() && !review.audiences().contains(config.audience())) {
+    // Fail closed: a review without audiences (a token for the API server itself) is not ours.
+    if (!review.audiences().contains(config.audience())) {
       return new Decision(
           401, "WrongAudience", "token is not issued for audience " + config.audience());
     }

@@ -50,6 +50,7 @@ class AgentApiTest {
                   case "other-token" ->
                       review(true, "system:serviceaccount:default:intruder", "warmstart-agent");
                   case "wrong-audience" -> review(true, OPERATOR, "kubernetes");
+                  case "no-audience" -> review(true, OPERATOR, null);
                   default -> review(false, null, null);
                 };
               } catch (Exception e) {
@@ -62,11 +63,26 @@ class AgentApiTest {
   private static Object review(boolean ok, String user, String audience) {
     var b = new TokenReviewBuilder().withNewStatus().withAuthenticated(ok);
     if (ok) {
-      b = b.withNewUser().withUsername(user).endUser().withAudiences(audience);
+      b = b.withNewUser().withUsername(user).endUser();
+      if (audience != null) {
+        b = b.withAudiences(audience);
+      }
     } else {
       b = b.withError("token not valid");
     }
     return b.endStatus().build();
+  }
+
+  @Test
+  void aTokenReviewedWithoutAudiencesIsRefused() {
+    // A plain API server token reviews with no audiences: the agent must not take it as its own.
+    given()
+        .auth()
+        .oauth2("no-audience")
+        .get("/v1/operations")
+        .then()
+        .statusCode(401)
+        .body("reason", equalTo("WrongAudience"));
   }
 
   @Test

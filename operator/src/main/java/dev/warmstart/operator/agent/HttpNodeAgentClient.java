@@ -64,30 +64,18 @@ public class HttpNodeAgentClient implements NodeAgentClient {
   @Override
   public Optional<OperationStatus> get(String nodeName, String operationId)
       throws AgentUnavailableException {
-    URI uri = directory.baseUri(nodeName).resolve("/v1/operations/" + operationId);
-    try {
-      HttpResponse<byte[]> r =
-          http.send(
-              authorized(HttpRequest.newBuilder(uri)).GET().build(),
-              HttpResponse.BodyHandlers.ofByteArray());
-      if (r.statusCode() == 404) {
-        return Optional.empty();
-      }
-      if (r.statusCode() / 100 != 2) {
-        throw unreachable(nodeName, "answered HTTP " + r.statusCode() + ": " + text(r), null);
-      }
-      return Optional.of(json.readValue(r.body(), OperationStatus.class));
-    } catch (IOException e) {
-      throw unreachable(nodeName, e.toString(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw unreachable(nodeName, "interrupted", e);
-    }
+    return getJson(nodeName, "/v1/operations/" + operationId, OperationStatus.class);
   }
 
   @Override
   public Optional<StoreUsage> storeUsage(String nodeName) throws AgentUnavailableException {
-    URI uri = directory.baseUri(nodeName).resolve("/v1/store");
+    return getJson(nodeName, "/v1/store", StoreUsage.class);
+  }
+
+  /** A GET answered with JSON; empty on 404, unreachable on any other failure. */
+  private <T> Optional<T> getJson(String nodeName, String path, Class<T> type)
+      throws AgentUnavailableException {
+    URI uri = directory.baseUri(nodeName).resolve(path);
     try {
       HttpResponse<byte[]> r =
           http.send(
@@ -99,7 +87,7 @@ public class HttpNodeAgentClient implements NodeAgentClient {
       if (r.statusCode() / 100 != 2) {
         throw unreachable(nodeName, "answered HTTP " + r.statusCode() + ": " + text(r), null);
       }
-      return Optional.of(json.readValue(r.body(), StoreUsage.class));
+      return Optional.of(json.readValue(r.body(), type));
     } catch (IOException e) {
       throw unreachable(nodeName, e.toString(), e);
     } catch (InterruptedException e) {

@@ -73,18 +73,8 @@ static void *run(void *arg)
 	if (!activate)
 		return NULL;
 	if (j->state == WS_CUDA_CHECKPOINTED) {
-		struct ws_gpu_pair_args pairs[WS_MAX_GPUS];
-		struct ws_restore_args args;
-
-		memset(&args, 0, sizeof(args));
-		for (size_t i = 0; i < remap.count; i++) {
-			memcpy(pairs[i].old_uuid, remap.pairs[i].from, WS_UUID_LEN);
-			memcpy(pairs[i].new_uuid, remap.pairs[i].to, WS_UUID_LEN);
-		}
-		args.gpu_pairs = pairs;
-		args.gpu_pairs_count = (unsigned int)remap.count;
 		t = ws_now_ms();
-		r = cuda.restore(j->pid, remap.count ? &args : NULL);
+		r = ws_cuda_restore(&cuda, j->pid, &remap);
 		j->restore_ms = ws_now_ms() - t;
 		if (r) {
 			fail(j, "cuCheckpointProcessRestore", r);

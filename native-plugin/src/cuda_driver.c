@@ -56,6 +56,23 @@ void ws_cuda_unload(struct ws_cuda *cuda)
 	memset(cuda, 0, sizeof(*cuda));
 }
 
+ws_curesult ws_cuda_restore(const struct ws_cuda *cuda, int pid, const struct ws_remap *remap)
+{
+	struct ws_gpu_pair_args pairs[WS_MAX_GPUS];
+	struct ws_restore_args args;
+
+	if (!remap->count)
+		return cuda->restore(pid, NULL);
+	memset(&args, 0, sizeof(args));
+	for (size_t i = 0; i < remap->count; i++) {
+		memcpy(pairs[i].old_uuid, remap->pairs[i].from, WS_UUID_LEN);
+		memcpy(pairs[i].new_uuid, remap->pairs[i].to, WS_UUID_LEN);
+	}
+	args.gpu_pairs = pairs;
+	args.gpu_pairs_count = (unsigned int)remap->count;
+	return cuda->restore(pid, &args);
+}
+
 const char *ws_cuda_strerror(const struct ws_cuda *cuda, ws_curesult r, char *buf, size_t len)
 {
 	const char *desc = NULL;

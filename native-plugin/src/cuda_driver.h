@@ -52,6 +52,9 @@ int ws_cuda_load(struct ws_cuda *cuda, const char *path, char *err, size_t errle
 
 void ws_cuda_unload(struct ws_cuda *cuda);
 
+/* cuCheckpointProcessRestore of pid, onto remap's target GPUs when it has pairs. */
+ws_curesult ws_cuda_restore(const struct ws_cuda *cuda, int pid, const struct ws_remap *remap);
+
 /* "CUDA_ERROR_X (n): description" for a result, into buf. */
 const char *ws_cuda_strerror(const struct ws_cuda *cuda, ws_curesult r, char *buf, size_t len);
 

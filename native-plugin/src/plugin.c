@@ -91,20 +91,9 @@ static void *run_job(void *arg)
 	}
 	/* Only a checkpointed process needs its GPU state back; a merely locked one is only unlocked. */
 	if (w->job == JOB_RESTORE_UNLOCK && (p->checkpointed || p->initial_state == WS_CUDA_CHECKPOINTED)) {
-		struct ws_gpu_pair_args pairs[WS_MAX_GPUS];
-		struct ws_restore_args args;
-		memset(&args, 0, sizeof(args));
-		for (size_t i = 0; i < remap.count; i++) {
-			memcpy(pairs[i].old_uuid, remap.pairs[i].from, WS_UUID_LEN);
-			memcpy(pairs[i].new_uuid, remap.pairs[i].to, WS_UUID_LEN);
-		}
-		if (remap.count) {
-			args.gpu_pairs = pairs;
-			args.gpu_pairs_count = (unsigned int)remap.count;
-		}
 		ws_debug("driver restore of pid %d\n", p->pid);
 		t = ws_now_ms();
-		r = cuda.restore(p->pid, remap.count ? &args : NULL);
+		r = ws_cuda_restore(&cuda, p->pid, &remap);
 		ws_debug("driver restore of pid %d returned %d after %.1f ms\n", p->pid, r, ws_now_ms() - t);
 		p->restore_ms = ws_now_ms() - t;
 		if (r) {

@@ -60,11 +60,6 @@ public final class FreshDriver {
     return tool.isPresent();
   }
 
-  /** Each process's checkpoint state. */
-  public Answer state(List<Integer> pids, Duration timeout) throws IOException {
-    return run(List.of("state"), pids, timeout);
-  }
-
   /** Restores checkpointed processes and unlocks them (unless {@code keepLocked}). */
   public Answer activate(
       List<Integer> pids, List<GpuPair> remap, boolean keepLocked, Duration timeout)

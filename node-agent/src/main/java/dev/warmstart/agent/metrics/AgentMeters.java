@@ -59,6 +59,7 @@ public final class AgentMeters {
     Gauge.builder("warmstart.node.store." + what, store, s -> read(s, value))
         .description(description)
         .baseUnit("bytes")
+        .strongReference(true) // a weakly held probe can be collected and the series vanish
         .tag("node", node)
         .register(registry);
   }

@@ -2,14 +2,15 @@ package dev.warmstart.agent.metrics;
 
 import dev.warmstart.agent.AgentConfig;
 import dev.warmstart.agent.ops.OperationService;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.runtime.StartupEvent;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
-/** Registers the agent's store and operation gauges at start, and provides the store probe. */
+/**
+ * Provides the store probe and the agent's gauges as a {@link MeterBinder}: Quarkus binds it to
+ * every registry it creates, so the gauges exist from the first scrape on.
+ */
 @ApplicationScoped
 public class AgentObservability {
   @Produces
@@ -18,12 +19,9 @@ public class AgentObservability {
     return new StoreUsageProbe(config.storeRoot(), config.nodeName());
   }
 
-  void start(
-      @Observes StartupEvent event,
-      MeterRegistry registry,
-      AgentConfig config,
-      StoreUsageProbe store,
-      OperationService operations) {
-    AgentMeters.register(registry, config.nodeName(), store, operations::list);
+  @Produces
+  @Singleton
+  MeterBinder agentMeters(AgentConfig config, StoreUsageProbe store, OperationService operations) {
+    return registry -> AgentMeters.register(registry, config.nodeName(), store, operations::list);
   }
 }

@@ -33,7 +33,12 @@ public class ApiJson implements ObjectMapperCustomizer {
                 .maxNumberLength(32)
                 .maxDocumentLength(1024 * 1024)
                 .build());
-    mapper.addMixIn(Manifest.Source.class, RedactedSource.class);
+    redactCommands(mapper);
+  }
+
+  /** Writes every manifest's command line redacted ({@link CommandLines}); for the CLI too. */
+  public static ObjectMapper redactCommands(ObjectMapper mapper) {
+    return mapper.addMixIn(Manifest.Source.class, RedactedSource.class);
   }
 
   abstract static class RedactedSource {

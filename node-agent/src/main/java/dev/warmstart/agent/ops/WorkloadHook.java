@@ -11,10 +11,12 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 
 /**
  * Calls a workload's HTTP hook on 127.0.0.1 of the workload's own network namespace, the way a
@@ -33,17 +35,8 @@ public final class WorkloadHook {
 
   private static final int CLONE_NEWNET = 0x40000000;
   private static final int O_RDONLY_CLOEXEC = 0x80000;
-  private static final java.util.regex.Pattern PATH =
-      java.util.regex.Pattern.compile(HttpHook.PATH_PATTERN);
-  private final HookPorts ports;
-
-  public WorkloadHook() {
-    this(new HookPorts(java.nio.file.Path.of("/proc")));
-  }
-
-  WorkloadHook(HookPorts ports) {
-    this.ports = ports;
-  }
+  private static final Pattern PATH = Pattern.compile(HttpHook.PATH_PATTERN);
+  private final HookPorts ports = new HookPorts(Path.of("/proc"));
 
   interface LibC extends Library {
     LibC INSTANCE = Native.load("c", LibC.class);
@@ -59,7 +52,8 @@ public final class WorkloadHook {
    * Runs the hook against process {@code pid}'s network namespace.
    *
    * @param what "pre-checkpoint" or "post-restore", for messages
-   * @throws CriuFailure HookFailed: no answer in time, refused, or a non-2xx status
+   * @throws CriuFailure HookFailed: no answer in time, refused, or a non-2xx status;
+   *     InvalidRequest: a path that is not one request line, or a port the workload does not own
    */
   public void call(int pid, HttpHook hook, String what) throws CriuFailure {
     if (hook.path() == null

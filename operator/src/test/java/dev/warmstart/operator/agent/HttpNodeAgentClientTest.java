@@ -196,6 +196,19 @@ class HttpNodeAgentClientTest {
   }
 
   @Test
+  void aRotatedCaIsReadOnTheNextCall() throws Exception {
+    assertThat(agents.storeUsage("gpu-1")).isPresent();
+    Path caFile = dir.resolve("ca.crt");
+    String original = Files.readString(caFile);
+    Files.writeString(caFile, TestCertificates.ca("rotated-ca").certPem());
+    assertThatThrownBy(() -> agents.storeUsage("gpu-1"))
+        .as("the agent's certificate is not from the new CA")
+        .isInstanceOf(AgentUnavailableException.class);
+    Files.writeString(caFile, original);
+    assertThat(agents.storeUsage("gpu-1")).isPresent();
+  }
+
+  @Test
   void refusesACertificateOfTheAgentsCaIssuedForAnotherName() throws Exception {
     replaceServer(TestCertificates.server(ca, "something-else.example").serverContext());
     assertThatThrownBy(() -> agents.storeUsage("gpu-1"))

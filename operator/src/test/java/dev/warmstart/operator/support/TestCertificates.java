@@ -52,7 +52,7 @@ public final class TestCertificates {
   private TestCertificates() {}
 
   public static Issued ca(String name) throws Exception {
-    KeyPair key = rsa();
+    KeyPair key = keyPair();
     var b =
         new JcaX509v3CertificateBuilder(
                 new X500Name("CN=" + name),
@@ -69,7 +69,7 @@ public final class TestCertificates {
 
   /** A server certificate for the DNS name {@code dnsName}, signed by {@code ca}. */
   public static Issued server(Issued ca, String dnsName) throws Exception {
-    KeyPair key = rsa();
+    KeyPair key = keyPair();
     var b =
         new JcaX509v3CertificateBuilder(
                 ca.cert(),
@@ -88,12 +88,12 @@ public final class TestCertificates {
   private static X509Certificate sign(X509v3CertificateBuilder b, KeyPair signer) throws Exception {
     return new JcaX509CertificateConverter()
         .getCertificate(
-            b.build(new JcaContentSignerBuilder("SHA256withRSA").build(signer.getPrivate())));
+            b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
   }
 
-  private static KeyPair rsa() throws Exception {
-    KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
-    g.initialize(2048);
+  private static KeyPair keyPair() throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(256);
     return g.generateKeyPair();
   }
 

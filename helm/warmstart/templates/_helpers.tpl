@@ -9,3 +9,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "warmstart.image" -}}
 {{ .root.Values.image.repository }}/{{ .name }}:{{ .root.Values.image.tag | default .root.Chart.AppVersion }}
 {{- end -}}
+
+{{/* The name the agents' certificate is issued for and the operator checks. */}}
+{{- define "warmstart.agentServerName" -}}
+{{ .Values.agent.tls.serverName | default (printf "%s-agent.%s.svc" .Release.Name .Release.Namespace) }}
+{{- end -}}
+
+{{- define "warmstart.agentTlsSecret" -}}
+{{ .Values.agent.tls.existingSecret | default (printf "%s-agent-tls" .Release.Name) }}
+{{- end -}}

@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -312,6 +314,44 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
         .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
         .findFirst()
         .orElse(null);
+  }
+
+  /** The agents' TLS Secret as the chart made it (certificate, key and CA, base64). */
+  public Map<String, String> agentTlsSecret() {
+    return client.secrets().inNamespace(SYSTEM_NS).withName(RELEASE + "-agent-tls").get().getData();
+  }
+
+  /** An HTTPS client that trusts the agents as the operator does: the chart's CA and name. */
+  public HttpClient agentHttps() {
+    try {
+      byte[] ca = java.util.Base64.getDecoder().decode(agentTlsSecret().get("ca.crt"));
+      return HttpClient.newBuilder()
+          .connectTimeout(Duration.ofSeconds(5))
+          .sslContext(
+              dev.warmstart.operator.agent.AgentTls.context(
+                  ca, RELEASE + "-agent." + SYSTEM_NS + ".svc"))
+          .build();
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The agent's API address, {@code path} included (HTTPS, by pod IP, as the operator calls it).
+   */
+  public URI agentUri(String path) {
+    return URI.create("https://" + agentPod().getStatus().getPodIP() + ":8443" + path);
+  }
+
+  /** Upgrades the release with the same values (the chart's upgrade path, e.g. its TLS Secret). */
+  public void upgradeChart() {
+    LocalCluster.chart()
+        .upgrade()
+        .withName(RELEASE)
+        .withNamespace(SYSTEM_NS)
+        .withKubeConfig(kubeconfig)
+        .withValuesFile(valuesFile())
+        .call();
   }
 
   public Pod operatorPod() {

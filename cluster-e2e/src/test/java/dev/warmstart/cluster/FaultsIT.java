@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Pod;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -209,13 +207,10 @@ class FaultsIT {
                 "/var/run/secrets/warmstart/agent-token")
             .trim();
     HttpResponse<String> resp =
-        HttpClient.newHttpClient()
+        cluster
+            .agentHttps()
             .send(
-                HttpRequest.newBuilder(
-                        URI.create(
-                            "http://"
-                                + cluster.agentPod().getStatus().getPodIP()
-                                + ":8443/v1/operations"))
+                HttpRequest.newBuilder(cluster.agentUri("/v1/operations"))
                     .header("Authorization", "Bearer " + token)
                     .build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -1,6 +1,7 @@
 package dev.warmstart.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
@@ -9,14 +10,17 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Security as installed by the chart: the agent's API takes the operator's projected token and
- * nothing else, checked by the real API server (TokenReview); the operator does its work with
- * exactly the chart's RBAC; the NetworkPolicy is rendered and accepted.
+ * Security as installed by the chart: the agent's API speaks HTTPS only, with a certificate of the
+ * chart's CA that survives upgrades; it takes the operator's projected token and nothing else,
+ * checked by the real API server (TokenReview); the operator does its work with exactly the chart's
+ * RBAC; the NetworkPolicy is rendered and accepted.
  *
  * <p>The test reaches the agent pod's IP directly: the host has a route to the pod range
  * (scripts/local-cluster.sh), and this cluster's CNI (the bridge plugin) does not enforce
@@ -24,7 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LocalCluster.class)
 class SecurityIT {
-  private static final HttpClient HTTP =
+  private static final HttpClient PLAIN =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static Cluster cluster;
   private static String ns;
@@ -135,17 +139,55 @@ class SecurityIT {
     assertThat(policy).contains("\"app.kubernetes.io/component\":\"agent\"").endsWith(" 8443");
   }
 
+  @Test
+  void theAgentServesNoPlainHttp() {
+    Pod agent = cluster.agentPod();
+    // The token would cross the pod network in clear: the agent's port speaks TLS only.
+    assertThatThrownBy(
+            () ->
+                PLAIN.send(
+                    HttpRequest.newBuilder(
+                            URI.create(
+                                "http://" + agent.getStatus().getPodIP() + ":8443/v1/images"))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void theAgentsCertificateIsCheckedAgainstTheChartsCa() {
+    // A client that trusts only the JDK's public CAs refuses it: the chart's own CA signed it.
+    assertThatThrownBy(
+            () ->
+                PLAIN.send(
+                    HttpRequest.newBuilder(cluster.agentUri("/q/health/live"))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(SSLHandshakeException.class);
+  }
+
+  @Test
+  void anUpgradeKeepsTheAgentsCertificateSoRunningAgentsStayTrusted() throws Exception {
+    Map<String, String> before = cluster.agentTlsSecret();
+    cluster.upgradeChart();
+    assertThat(cluster.agentTlsSecret())
+        .as("the chart's Secret after helm upgrade")
+        .isEqualTo(before);
+    // The agent (not restarted: OnDelete) still answers the operator's client with its token.
+    theAgentAcceptsTheOperatorsProjectedToken();
+  }
+
   private static HttpResponse<String> callAgent(String token)
       throws IOException, InterruptedException {
-    Pod agent = cluster.agentPod();
     HttpRequest.Builder req =
-        HttpRequest.newBuilder(
-                URI.create("http://" + agent.getStatus().getPodIP() + ":8443/v1/images"))
+        HttpRequest.newBuilder(cluster.agentUri("/v1/images"))
             .timeout(Duration.ofSeconds(20))
             .GET();
     if (token != null) {
       req.header("Authorization", "Bearer " + token);
     }
-    return HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    return cluster.agentHttps().send(req.build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -7,6 +7,7 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -15,6 +16,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -252,6 +256,93 @@ class ChartTest {
   }
 
   @Test
+  void theAgentServesOnlyHttpsWithACertificateTheOperatorChecks() throws Exception {
+    List<HasMetadata> objects = render();
+    Secret tls = find(objects, Secret.class);
+    assertThat(tls.getMetadata().getName()).isEqualTo("ws-agent-tls");
+    assertThat(tls.getType()).isEqualTo("kubernetes.io/tls");
+    var certs = CertificateFactory.getInstance("X.509");
+    X509Certificate ca = x509(certs, tls.getData().get("ca.crt"));
+    X509Certificate cert = x509(certs, tls.getData().get("tls.crt"));
+    cert.verify(ca.getPublicKey()); // throws unless the chart's CA signed it
+    assertThat(ca.getBasicConstraints()).as("a CA").isGreaterThanOrEqualTo(0);
+    assertThat(cert.getSubjectAlternativeNames())
+        .containsExactly(List.of(2, "ws-agent.warmstart.svc"));
+    assertThat(new String(Base64.getDecoder().decode(tls.getData().get("tls.key"))))
+        .contains("PRIVATE KEY");
+
+    var agent = find(objects, DaemonSet.class).getSpec().getTemplate().getSpec();
+    var container = agent.getContainers().get(0);
+    assertThat(container.getEnv())
+        .extracting(e -> e.getName() + "=" + e.getValue())
+        .contains(
+            "QUARKUS_HTTP_SSL_PORT=8443",
+            "QUARKUS_HTTP_INSECURE_REQUESTS=disabled",
+            "QUARKUS_HTTP_SSL_CERTIFICATE_FILES=/etc/warmstart/tls/tls.crt",
+            "QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES=/etc/warmstart/tls/tls.key")
+        .noneMatch(e -> e.startsWith("QUARKUS_HTTP_PORT="));
+    assertThat(container.getReadinessProbe().getHttpGet().getScheme()).isEqualTo("HTTPS");
+    assertThat(container.getLivenessProbe().getHttpGet().getScheme()).isEqualTo("HTTPS");
+    assertThat(agent.getVolumes())
+        .filteredOn(v -> v.getName().equals("tls"))
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.getSecret().getSecretName()).isEqualTo("ws-agent-tls");
+              assertThat(v.getSecret().getItems())
+                  .extracting(i -> i.getKey())
+                  .containsExactly("tls.crt", "tls.key");
+            });
+
+    var operator = find(objects, Deployment.class).getSpec().getTemplate().getSpec();
+    assertThat(operator.getContainers().get(0).getEnv())
+        .extracting(e -> e.getName() + "=" + e.getValue())
+        .contains(
+            "WARMSTART_OPERATOR_AGENT_SERVER_NAME=ws-agent.warmstart.svc",
+            "WARMSTART_OPERATOR_AGENT_CA_PATH=/etc/warmstart/agent-ca/ca.crt");
+    assertThat(operator.getVolumes())
+        .filteredOn(v -> v.getName().equals("agent-ca"))
+        .singleElement()
+        .satisfies(
+            v ->
+                assertThat(v.getSecret().getItems())
+                    .as("the CA certificate, no key")
+                    .extracting(i -> i.getKey())
+                    .containsExactly("ca.crt"));
+  }
+
+  @Test
+  void aCertificateFromCertManagerReplacesTheChartsOwn() {
+    List<HasMetadata> objects =
+        render(
+            c -> c.set("agent.tls.existingSecret", "agent-cert"),
+            c -> c.set("agent.tls.serverName", "agent.gpu.example.com"),
+            c -> c.set("serviceMonitor.enabled", true));
+    assertThat(objects).noneMatch(Secret.class::isInstance);
+    var agent = find(objects, DaemonSet.class).getSpec().getTemplate().getSpec();
+    assertThat(agent.getVolumes())
+        .filteredOn(v -> v.getName().equals("tls"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("agent-cert"));
+    var operator = find(objects, Deployment.class).getSpec().getTemplate().getSpec();
+    assertThat(operator.getContainers().get(0).getEnv())
+        .extracting(e -> e.getName() + "=" + e.getValue())
+        .contains("WARMSTART_OPERATOR_AGENT_SERVER_NAME=agent.gpu.example.com");
+    HasMetadata podMonitor =
+        objects.stream().filter(o -> o.getKind().equals("PodMonitor")).findFirst().orElseThrow();
+    assertThat(Serialization.asJson(podMonitor))
+        .contains(
+            "\"scheme\":\"https\"",
+            "\"name\":\"agent-cert\"",
+            "\"serverName\":\"agent.gpu.example.com\"");
+  }
+
+  private static X509Certificate x509(CertificateFactory certs, String base64) throws Exception {
+    return (X509Certificate)
+        certs.generateCertificate(new ByteArrayInputStream(Base64.getDecoder().decode(base64)));
+  }
+
+  @Test
   void onlyTheAgentIsPrivileged() {
     List<HasMetadata> objects = render();
     Deployment operator = find(objects, Deployment.class);
@@ -303,6 +394,8 @@ class ChartTest {
         .hasMessageContaining("thp");
     assertThatThrownBy(() -> render(c -> c.set("prometheusRule.storeFreePercent", 100)))
         .hasMessageContaining("storeFreePercent");
+    assertThatThrownBy(() -> render(c -> c.set("agent.tls.serverName", "Not A Name")))
+        .hasMessageContaining("serverName");
     assertThatThrownBy(() -> render(c -> c.set("grafanaDashboard.enable", true)))
         .hasMessageContaining("enable");
   }

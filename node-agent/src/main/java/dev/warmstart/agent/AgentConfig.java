@@ -87,5 +87,20 @@ public interface AgentConfig {
     /** How long a successful TokenReview is trusted before asking again. */
     @WithDefault("60")
     int cacheSeconds();
+
+    /** How long a refused token (unknown, expired, wrong audience or user) stays refused. */
+    @WithDefault("10")
+    int negativeCacheSeconds();
+
+    /**
+     * TokenReviews in flight at once; a call beyond waits at most {@link #reviewTimeoutMillis()}
+     * for a place, then gets 503.
+     */
+    @WithDefault("4")
+    int maxConcurrentReviews();
+
+    /** Time for one TokenReview, without retries: a failing API server costs one short wait. */
+    @WithDefault("3000")
+    int reviewTimeoutMillis();
   }
 }

@@ -24,6 +24,17 @@ public interface OperatorConfig {
   @WithDefault("/var/run/secrets/warmstart/agent-token")
   Path agentTokenPath();
 
+  /** The CA (PEM) that signed the agents' certificates; re-read on every call (rotation). */
+  @WithDefault("/etc/warmstart/agent-ca/ca.crt")
+  Path agentCaPath();
+
+  /**
+   * The name the agents' certificates are issued for. The operator reaches agents by pod IP, so it
+   * checks this name in the certificate instead of the address.
+   */
+  @WithDefault("warmstart-agent.warmstart-system.svc")
+  String agentServerName();
+
   /** How often an operation in flight is polled. */
   @WithDefault("2s")
   Duration pollInterval();

@@ -8,6 +8,8 @@ import java.util.Map;
  * Capture a process tree into a named image.
  *
  * @param imageName store name of the image, unique per node ({@code <namespace>.<checkpoint>})
+ * @param leaveRunning keep the workload running after the dump; omitted means true, as the CRD's
+ *     default (a request that says nothing never stops a workload)
  * @param labels free metadata recorded in the manifest (pod, namespace, image, node)
  * @param replace replace an existing image of that name once the new one is complete; when false
  *     (the default) the operation fails with {@code ImageExists} before anything is frozen
@@ -16,11 +18,15 @@ import java.util.Map;
 public record CheckpointRequest(
     ProcessTarget target,
     String imageName,
-    boolean leaveRunning,
+    Boolean leaveRunning,
     int timeoutSeconds,
     HttpHook preCheckpointHook,
     Map<String, String> labels,
     boolean replace) {
+
+  public CheckpointRequest {
+    leaveRunning = leaveRunning == null || leaveRunning;
+  }
 
   /** A request that refuses to replace an existing image. */
   public CheckpointRequest(

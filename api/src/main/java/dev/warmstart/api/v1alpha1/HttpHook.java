@@ -17,7 +17,7 @@ import io.fabric8.generator.annotation.Size;
 public record HttpHook(
     @Default("POST") @JsonPropertyDescription("GET or POST.") HttpMethod method,
     @Required
-        @Pattern("^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$")
+        @Pattern(HttpHook.PATH_PATTERN)
         @Size(max = 2048)
         @JsonPropertyDescription("Path and query, starting with '/', e.g. /sleep?level=1.")
         String path,
@@ -28,6 +28,9 @@ public record HttpHook(
         Integer port,
     @Default("30") @Min(1) @Max(3600) @JsonPropertyDescription("Seconds to wait for the answer.")
         Integer timeoutSeconds) {
+
+  /** '/' then RFC 3986 path and query characters: no space, CR, LF or other control character. */
+  public static final String PATH_PATTERN = "^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$";
 
   public HttpHook {
     method = method == null ? HttpMethod.POST : method;

@@ -271,6 +271,14 @@ class OperatorWithAgentIT {
       return Path.of("/nonexistent");
     }
 
+    public Path agentCaPath() {
+      return Path.of("/nonexistent");
+    }
+
+    public String agentServerName() {
+      return "warmstart-agent.warmstart-system.svc";
+    }
+
     public Duration pollInterval() {
       return Duration.ofMillis(100);
     }

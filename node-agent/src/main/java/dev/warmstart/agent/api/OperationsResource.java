@@ -26,6 +26,7 @@ public class OperationsResource {
 
   @POST
   public Response submit(OperationRequest request) {
+    RequestLimits.check(request);
     OperationStatus status = operations.submit(request);
     return Response.accepted(status).build();
   }

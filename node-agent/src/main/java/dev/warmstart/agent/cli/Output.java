@@ -2,13 +2,14 @@ package dev.warmstart.agent.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.warmstart.agent.api.ApiJson;
 import java.io.PrintStream;
 import java.util.Map;
 
 /** Human or JSON output, and a progress line on stderr for long steps. */
 final class Output {
   private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      ApiJson.redactCommands(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT));
   private final boolean json;
   private final PrintStream out;
   private final PrintStream err;

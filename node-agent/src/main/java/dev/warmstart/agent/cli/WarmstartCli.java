@@ -11,6 +11,7 @@ import dev.warmstart.agent.ops.AgentComponents;
 import dev.warmstart.agent.ops.CheckpointCommand;
 import dev.warmstart.agent.ops.RestoreCommand;
 import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.proc.CommandLines;
 import dev.warmstart.agent.store.ImageEntry;
 import dev.warmstart.agent.store.ImageIntegrityException;
 import dev.warmstart.agent.store.ImageNotFoundException;
@@ -473,7 +474,10 @@ public final class WarmstartCli {
                     e.name(), mib(e.diskBytes()), "-", "BROKEN: " + e.problem())
                 : String.format(
                     "%-30s %10s %-25s %s%n",
-                    m.name(), mib(m.sizeBytes()), m.createdAt(), m.source().command()));
+                    m.name(),
+                    mib(m.sizeBytes()),
+                    m.createdAt(),
+                    CommandLines.redact(m.source().command())));
       }
       sb.append(
           String.format(
@@ -524,7 +528,7 @@ public final class WarmstartCli {
               + "\nsource:    PID "
               + m.source().pid()
               + " ("
-              + m.source().command()
+              + CommandLines.redact(m.source().command())
               + "), "
               + m.source().processes().size()
               + " process(es), pid namespace "

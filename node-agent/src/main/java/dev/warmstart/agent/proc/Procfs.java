@@ -111,12 +111,16 @@ public final class Procfs {
         .orElse(List.of());
   }
 
-  /** The command line, spaces for NULs. */
+  /**
+   * The command line, arguments separated by spaces, with secret-looking values redacted ({@link
+   * CommandLines}): every caller lets it out of the agent (manifest, messages).
+   */
   public String cmdline(int pid) {
     try {
-      return new String(Files.readAllBytes(proc.resolve(pid + "/cmdline")))
-          .replace('\0', ' ')
-          .trim();
+      String raw = new String(Files.readAllBytes(proc.resolve(pid + "/cmdline")));
+      List<String> argv = new ArrayList<>(Arrays.asList(raw.split("\0")));
+      argv.removeIf(String::isEmpty);
+      return CommandLines.redact(argv);
     } catch (IOException e) {
       return "";
     }

@@ -157,6 +157,38 @@ class WarmstartCliTest {
   }
 
   @Test
+  void anOlderImagesCommandLineIsShownRedacted() throws Exception {
+    // A manifest written before the agent redacted command lines, with a key in its argv.
+    Path images = store.resolve("images");
+    Files.createDirectories(images.resolve("old"));
+    Files.writeString(
+        images.resolve("old/manifest.json"),
+        """
+        {"formatVersion": 1, "name": "old", "createdAt": "2026-11-01T00:00:00Z", "node": "n",
+         "criuVersion": "4.2.1",
+         "source": {"pid": 7, "processes": [7], "command": "vllm serve --api-key=sk-live-1",
+                    "pidNamespace": "host", "externalNet": false, "ownIpcUts": false},
+         "files": [], "sizeBytes": 0, "timings": {}, "labels": {}}
+        """);
+    for (String[] args :
+        new String[][] {
+          {"--store", images.toString(), "list"},
+          {"--store", images.toString(), "inspect", "old"},
+          {"--store", images.toString(), "inspect", "old", "--json"}
+        }) {
+      Run r = run(args);
+      assertThat(r.code()).as(String.join(" ", args) + ": " + r.err()).isZero();
+      assertThat(r.out())
+          .as(String.join(" ", args))
+          .contains("vllm serve --api-key=<redacted>")
+          .doesNotContain("sk-live-1");
+    }
+    assertThat(run("--store", images.toString(), "list", "--json").out())
+        .contains("\"old\"")
+        .doesNotContain("sk-live-1");
+  }
+
+  @Test
   void demoRefusesABusyPortAtOnce() throws Exception {
     try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       long t = System.nanoTime();

@@ -8,7 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.util.Optional;
 
-/** Finds the ready node agent pod of a node and its API address. */
+/** Finds the ready node agent pod of a node and its API address (HTTPS, by pod IP). */
 @ApplicationScoped
 public class AgentDirectory {
   private final KubernetesClient client;
@@ -46,7 +46,7 @@ public class AgentDirectory {
           ConditionReason.NoAgentOnNode, "the agent on node " + nodeName + " has no IP yet");
     }
     String host = ip.contains(":") ? "[" + ip + "]" : ip;
-    return URI.create("http://" + host + ":" + config.agentPort());
+    return URI.create("https://" + host + ":" + config.agentPort());
   }
 
   private static boolean ready(Pod p) {

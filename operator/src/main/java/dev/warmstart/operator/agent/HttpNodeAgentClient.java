@@ -13,12 +13,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The agents' HTTP API, called with the operator's projected ServiceAccount token for the agents'
- * audience (the agents accept no one else).
+ * The agents' HTTPS API, called with the operator's projected ServiceAccount token for the agents'
+ * audience (the agents accept no one else). Only an agent whose certificate the agents' CA signed
+ * for the agents' server name gets the token ({@link AgentTls}); plain HTTP is never spoken.
  */
 @ApplicationScoped
 public class HttpNodeAgentClient implements NodeAgentClient {
@@ -26,8 +29,8 @@ public class HttpNodeAgentClient implements NodeAgentClient {
   private final AgentDirectory directory;
   private final OperatorConfig config;
   private final ObjectMapper json;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private HttpClient http;
+  private byte[] httpCa;
 
   public HttpNodeAgentClient(AgentDirectory directory, OperatorConfig config, ObjectMapper json) {
     this.directory = directory;
@@ -45,7 +48,7 @@ public class HttpNodeAgentClient implements NodeAgentClient {
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(request)))
               .build();
-      HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> r = http().send(req, HttpResponse.BodyHandlers.ofByteArray());
       if (r.statusCode() == 400 || r.statusCode() == 409) {
         throw new AgentRejectedException("the agent on node " + nodeName + " refused: " + text(r));
       }
@@ -78,9 +81,10 @@ public class HttpNodeAgentClient implements NodeAgentClient {
     URI uri = directory.baseUri(nodeName).resolve(path);
     try {
       HttpResponse<byte[]> r =
-          http.send(
-              authorized(HttpRequest.newBuilder(uri)).GET().build(),
-              HttpResponse.BodyHandlers.ofByteArray());
+          http()
+              .send(
+                  authorized(HttpRequest.newBuilder(uri)).GET().build(),
+                  HttpResponse.BodyHandlers.ofByteArray());
       if (r.statusCode() == 404) {
         return Optional.empty();
       }
@@ -99,6 +103,27 @@ public class HttpNodeAgentClient implements NodeAgentClient {
   @Override
   public boolean hasAgent(String nodeName) {
     return directory.agentOn(nodeName).isPresent();
+  }
+
+  /**
+   * The client trusting the agents' CA as the file has it now: re-read on every call, like the
+   * token, so a rotated CA (cert-manager) is picked up without a restart.
+   */
+  private synchronized HttpClient http() throws IOException {
+    byte[] ca = Files.readAllBytes(config.agentCaPath());
+    if (http == null || !Arrays.equals(ca, httpCa)) {
+      try {
+        http =
+            HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5))
+                .sslContext(AgentTls.context(ca, config.agentServerName()))
+                .build();
+      } catch (GeneralSecurityException e) {
+        throw new IOException("the agents' CA " + config.agentCaPath() + " is not usable: " + e, e);
+      }
+      httpCa = ca;
+    }
+    return http;
   }
 
   private HttpRequest.Builder authorized(HttpRequest.Builder b) throws IOException {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.OperationKind;
 import dev.warmstart.api.agent.OperationRequest;
@@ -14,6 +16,7 @@ import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.agent.StoreUsage;
 import dev.warmstart.operator.OperatorConfig;
 import dev.warmstart.operator.status.ConditionReason;
+import dev.warmstart.operator.support.TestCertificates;
 import dev.warmstart.operator.support.TestConfig;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -26,15 +29,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The HTTP client against a stand-in agent endpoint (JDK HttpServer): the agent pod is found on the
- * node through the API, every call carries the projected token, and answers map to the client's
- * outcomes (404 unknown, 400/409 rejected, other errors unreachable).
+ * The HTTPS client against a stand-in agent endpoint (JDK HttpsServer with a certificate from a
+ * test CA): the agent pod is found on the node through the API, every call carries the projected
+ * token, and answers map to the client's outcomes (404 unknown, 400/409 rejected, other errors
+ * unreachable). An endpoint without the agents' CA and name, or without TLS, never sees the token.
  */
 @EnableKubernetesMockClient(crud = true)
 class HttpNodeAgentClientTest {
@@ -46,10 +51,50 @@ class HttpNodeAgentClientTest {
   private volatile int storeStatus = 200;
   private HttpNodeAgentClient agents;
 
+  private static final String NAME = "warmstart-agent.warmstart-system.svc";
+  private TestCertificates.Issued ca;
+
   @BeforeEach
   void setUp() throws Exception {
+    ca = TestCertificates.ca("warmstart-agent-ca");
+    Path caFile = Files.writeString(dir.resolve("ca.crt"), ca.certPem());
+    Path token = Files.writeString(dir.resolve("token"), "projected-token\n");
+    server = serve(https(TestCertificates.server(ca, NAME).serverContext()));
+    client
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName("agent-x")
+                .withNamespace("warmstart-system")
+                .withLabels(Map.of("app.kubernetes.io/component", "agent"))
+                .endMetadata()
+                .withNewSpec()
+                .withNodeName("gpu-1")
+                .endSpec()
+                .withNewStatus()
+                .withPhase("Running")
+                .withPodIP("127.0.0.1")
+                .addNewCondition()
+                .withType("Ready")
+                .withStatus("True")
+                .endCondition()
+                .endStatus()
+                .build())
+        .create();
+    OperatorConfig config = new Port(server.getAddress().getPort(), token, caFile, NAME);
+    agents =
+        new HttpNodeAgentClient(new AgentDirectory(client, config), config, new ObjectMapper());
+  }
+
+  private static HttpsServer https(SSLContext tls) throws Exception {
+    HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    s.setHttpsConfigurator(new HttpsConfigurator(tls));
+    return s;
+  }
+
+  /** The stand-in agent's API on {@code server}, started. */
+  private HttpServer serve(HttpServer server) {
     ObjectMapper json = new ObjectMapper();
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext(
         "/v1/operations",
         ex -> {
@@ -118,30 +163,66 @@ class HttpNodeAgentClientTest {
           ex.close();
         });
     server.start();
-    Path token = Files.writeString(dir.resolve("token"), "projected-token\n");
-    client
-        .resource(
-            new PodBuilder()
-                .withNewMetadata()
-                .withName("agent-x")
-                .withNamespace("warmstart-system")
-                .withLabels(Map.of("app.kubernetes.io/component", "agent"))
-                .endMetadata()
-                .withNewSpec()
-                .withNodeName("gpu-1")
-                .endSpec()
-                .withNewStatus()
-                .withPhase("Running")
-                .withPodIP("127.0.0.1")
-                .addNewCondition()
-                .withType("Ready")
-                .withStatus("True")
-                .endCondition()
-                .endStatus()
-                .build())
-        .create();
-    OperatorConfig config = new Port(server.getAddress().getPort(), token);
-    agents = new HttpNodeAgentClient(new AgentDirectory(client, config), config, json);
+    return server;
+  }
+
+  /** The stand-in now listens on the same port with another TLS setup, or none. */
+  private void replaceServer(SSLContext tls) throws Exception {
+    int port = server.getAddress().getPort();
+    server.stop(0);
+    HttpServer other =
+        tls == null
+            ? HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0)
+            : HttpsServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+    if (tls != null) {
+      ((HttpsServer) other).setHttpsConfigurator(new HttpsConfigurator(tls));
+    }
+    server = serve(other);
+  }
+
+  @Test
+  void refusesAnAgentWithACertificateFromAnotherCa() throws Exception {
+    // Same name, another CA: e.g. a pod on the agent's IP after the agent went away.
+    replaceServer(
+        TestCertificates.server(TestCertificates.ca("impostor-ca"), NAME).serverContext());
+    assertThatThrownBy(() -> agents.submit("gpu-1", checkpoint()))
+        .isInstanceOfSatisfying(
+            AgentUnavailableException.class,
+            e -> assertThat(e.reason()).isEqualTo(ConditionReason.AgentUnreachable))
+        .hasMessageContaining("PKIX");
+    assertThatThrownBy(() -> agents.get("gpu-1", "op-1"))
+        .isInstanceOf(AgentUnavailableException.class);
+    assertThat(authorizations).as("the token never reached it").isEmpty();
+  }
+
+  @Test
+  void aRotatedCaIsReadOnTheNextCall() throws Exception {
+    assertThat(agents.storeUsage("gpu-1")).isPresent();
+    Path caFile = dir.resolve("ca.crt");
+    String original = Files.readString(caFile);
+    Files.writeString(caFile, TestCertificates.ca("rotated-ca").certPem());
+    assertThatThrownBy(() -> agents.storeUsage("gpu-1"))
+        .as("the agent's certificate is not from the new CA")
+        .isInstanceOf(AgentUnavailableException.class);
+    Files.writeString(caFile, original);
+    assertThat(agents.storeUsage("gpu-1")).isPresent();
+  }
+
+  @Test
+  void refusesACertificateOfTheAgentsCaIssuedForAnotherName() throws Exception {
+    replaceServer(TestCertificates.server(ca, "something-else.example").serverContext());
+    assertThatThrownBy(() -> agents.storeUsage("gpu-1"))
+        .isInstanceOf(AgentUnavailableException.class)
+        .hasMessageContaining("not issued for " + NAME);
+    assertThat(authorizations).isEmpty();
+  }
+
+  @Test
+  void neverSpeaksPlainHttp() throws Exception {
+    replaceServer(null);
+    assertThatThrownBy(() -> agents.submit("gpu-1", checkpoint()))
+        .isInstanceOf(AgentUnavailableException.class);
+    assertThat(authorizations).isEmpty();
   }
 
   @AfterEach
@@ -207,7 +288,7 @@ class HttpNodeAgentClientTest {
   }
 
   /** Test settings with the stand-in's port and token file. */
-  private record Port(int port, Path token) implements OperatorConfig {
+  private record Port(int port, Path token, Path ca, String serverName) implements OperatorConfig {
     private static final TestConfig BASE = new TestConfig();
 
     public String agentNamespace() {
@@ -224,6 +305,14 @@ class HttpNodeAgentClientTest {
 
     public Path agentTokenPath() {
       return token;
+    }
+
+    public Path agentCaPath() {
+      return ca;
+    }
+
+    public String agentServerName() {
+      return serverName;
     }
 
     public Duration pollInterval() {

@@ -31,6 +31,16 @@ public record TestConfig(int maxAttempts) implements OperatorConfig {
   }
 
   @Override
+  public Path agentCaPath() {
+    return Path.of("/nonexistent");
+  }
+
+  @Override
+  public String agentServerName() {
+    return "warmstart-agent.warmstart-system.svc";
+  }
+
+  @Override
   public Duration pollInterval() {
     return Duration.ofSeconds(2);
   }

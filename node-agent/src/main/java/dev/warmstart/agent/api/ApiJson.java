@@ -1,0 +1,60 @@
+package dev.warmstart.agent.api;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import dev.warmstart.agent.proc.CommandLines;
+import dev.warmstart.agent.store.Manifest;
+import io.quarkus.jackson.ObjectMapperCustomizer;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+
+/**
+ * The API's JSON. Reading: an operation is a few levels deep and a few KiB, so a 5000-deep or huge
+ * document is refused while it is parsed (a 400), before it costs memory. Writing: a manifest's
+ * command line leaves the agent redacted, also for images taken before the agent redacted it.
+ */
+@Singleton
+public class ApiJson implements ObjectMapperCustomizer {
+  static final int MAX_DEPTH = 32;
+  static final int MAX_STRING = 64 * 1024;
+
+  @Override
+  public void customize(ObjectMapper mapper) {
+    mapper
+        .getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_DEPTH)
+                .maxStringLength(MAX_STRING)
+                .maxNumberLength(32)
+                .maxDocumentLength(1024 * 1024)
+                .build());
+    redactCommands(mapper);
+  }
+
+  /** Writes every manifest's command line redacted ({@link CommandLines}); for the CLI too. */
+  public static ObjectMapper redactCommands(ObjectMapper mapper) {
+    return mapper.addMixIn(Manifest.Source.class, RedactedSource.class);
+  }
+
+  abstract static class RedactedSource {
+    @JsonSerialize(using = RedactedCommand.class)
+    abstract String command();
+  }
+
+  static final class RedactedCommand extends StdSerializer<String> {
+    RedactedCommand() {
+      super(String.class);
+    }
+
+    @Override
+    public void serialize(String value, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
+      gen.writeString(CommandLines.redact(value));
+    }
+  }
+}

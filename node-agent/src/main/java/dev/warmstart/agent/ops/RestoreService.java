@@ -110,6 +110,11 @@ public final class RestoreService {
     timings.record("plan", t);
 
     t = System.nanoTime();
+    progress.step("files");
+    RootfsRestore.prepare(image, spec.root(), containerOf(cmd));
+    timings.record("files", t);
+
+    t = System.nanoTime();
     progress.step(cmd.prepareOnly() ? "prepare" : "restore");
     restoreBehindGate(
         spec.withGpu(remapSpec(remap), cmd.prepareOnly()), opened, cmd.timeout(), timings);
@@ -219,6 +224,17 @@ public final class RestoreService {
           .orElse(List.of());
     } catch (IOException | IllegalArgumentException e) {
       return List.of(); // the plan step reports a missing container
+    }
+  }
+
+  private Optional<ContainerRef> containerOf(RestoreCommand cmd) throws CriuFailure {
+    if (cmd.intoContainer().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return containers.find(cmd.intoContainer().get());
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CriuFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
     }
   }
 

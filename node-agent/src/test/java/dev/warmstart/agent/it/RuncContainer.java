@@ -23,13 +23,15 @@ final class RuncContainer implements TestContainer {
   final Path bundle;
   final Path volume;
   private final Process runc;
+  private final boolean overlay;
   final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
 
-  private RuncContainer(String id, Path bundle, Path volume, Process runc) {
+  private RuncContainer(String id, Path bundle, Path volume, Process runc, boolean overlay) {
     this.id = id;
     this.bundle = bundle;
     this.volume = volume;
     this.runc = runc;
+    this.overlay = overlay;
     Thread reader =
         new Thread(
             () -> {
@@ -54,8 +56,40 @@ final class RuncContainer implements TestContainer {
   /** Starts a container running {@code args} as its PID 1. */
   static RuncContainer start(Path workDir, String id, List<String> args) throws Exception {
     Path bundle = Files.createDirectories(workDir.resolve(id));
-    Path rootfs = buildRootfs(bundle.resolve("rootfs"), id);
-    Path volume = Files.createDirectories(workDir.resolve(id + "-volume"));
+    buildRootfs(bundle.resolve("rootfs"), id);
+    return run(bundle, id, args, Files.createDirectories(workDir.resolve(id + "-volume")), false);
+  }
+
+  /**
+   * Starts a container whose root filesystem is an overlay of the image directory {@code lower}
+   * with a fresh upper directory ({@code <id>-upper}), as containerd's overlayfs snapshotter gives
+   * a container, and {@code volume} bound at /data.
+   */
+  static RuncContainer startOnOverlay(
+      Path workDir, String id, List<String> args, Path lower, Path volume) throws Exception {
+    Path bundle = Files.createDirectories(workDir.resolve(id));
+    Path upper = Files.createDirectories(workDir.resolve(id + "-upper"));
+    Path ovlWork = Files.createDirectories(workDir.resolve(id + "-ovlwork"));
+    Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+    exec(
+        List.of(
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + ovlWork,
+            rootfs.toString()));
+    try {
+      return run(bundle, id, args, Files.createDirectories(volume), true);
+    } catch (Exception e) {
+      exec(List.of("umount", "-l", rootfs.toString()));
+      throw e;
+    }
+  }
+
+  private static RuncContainer run(
+      Path bundle, String id, List<String> args, Path volume, boolean overlay) throws Exception {
 
     exec(List.of("runc", "spec", "--bundle", bundle.toString()));
     ObjectNode config = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
@@ -95,7 +129,7 @@ final class RuncContainer implements TestContainer {
       }
       Thread.sleep(20);
     }
-    return new RuncContainer(id, bundle, volume, runc);
+    return new RuncContainer(id, bundle, volume, runc, overlay);
   }
 
   /** A busybox-static root filesystem with the test app and a page for httpd to serve. */
@@ -190,5 +224,11 @@ final class RuncContainer implements TestContainer {
         .waitFor(30, TimeUnit.SECONDS);
     runc.descendants().forEach(ProcessHandle::destroyForcibly);
     runc.destroyForcibly();
+    if (overlay) {
+      new ProcessBuilder("umount", "-l", bundle.resolve("rootfs").toString())
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(30, TimeUnit.SECONDS);
+    }
   }
 }

@@ -25,6 +25,7 @@ public enum ConditionReason {
   ImageIntegrityFailed,
   IncompatibleGpu,
   HookFailed,
+  FileChanged,
   RestoreFailed,
   // Standby
   StandbyReady,
@@ -55,6 +56,7 @@ public enum ConditionReason {
       case ImageIntegrityFailed -> ImageIntegrityFailed;
       case IncompatibleGpu -> IncompatibleGpu;
       case HookFailed -> HookFailed;
+      case FileChanged -> FileChanged;
       case UnsupportedWorkload -> UnsupportedWorkload;
       case ProcessNotFound, ContainerNotFound -> restore ? RestoreFailed : ContainerNotFound;
       case ImageNotFound -> restore ? CheckpointNotFound : CheckpointFailed;

@@ -14,6 +14,8 @@ import java.util.List;
  *     Hot standby, whose activation is only the unlock)
  * @param postRestoreHook called on the workload once it runs (after the restore, or after the
  *     activation of a standby), e.g. to warm it up; a failure fails the operation (HookFailed)
+ * @param sameGpu refuse (IncompatibleGpu) unless the target GPUs are the very GPUs of the
+ *     checkpoint: no UUID remap (GpuRestore gpuRemap: SameGpu); also holds for the activation
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
@@ -23,7 +25,27 @@ public record RestoreRequest(
     int timeoutSeconds,
     Boolean prepareOnly,
     Boolean keepLocked,
-    HttpHook postRestoreHook) {
+    HttpHook postRestoreHook,
+    Boolean sameGpu) {
+
+  public RestoreRequest(
+      String imageName,
+      String intoContainerId,
+      List<String> targetGpuUuids,
+      int timeoutSeconds,
+      Boolean prepareOnly,
+      Boolean keepLocked,
+      HttpHook postRestoreHook) {
+    this(
+        imageName,
+        intoContainerId,
+        targetGpuUuids,
+        timeoutSeconds,
+        prepareOnly,
+        keepLocked,
+        postRestoreHook,
+        null);
+  }
 
   public RestoreRequest(
       String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {
@@ -41,6 +63,10 @@ public record RestoreRequest(
 
   public boolean hot() {
     return prepared() && Boolean.TRUE.equals(keepLocked);
+  }
+
+  public boolean requiresSameGpu() {
+    return Boolean.TRUE.equals(sameGpu);
   }
 
   public boolean prepared() {

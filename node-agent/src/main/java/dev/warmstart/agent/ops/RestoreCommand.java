@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param stage how far to go: RUN (everything), WARM or HOT (a standby, until {@link
  *     RestoreService#activate})
  * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
+ * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
  */
 public record RestoreCommand(
     String imageName,
@@ -20,7 +21,18 @@ public record RestoreCommand(
     List<String> targetGpus,
     Stage stage,
     Duration timeout,
-    HttpHook postRestoreHook) {
+    HttpHook postRestoreHook,
+    boolean sameGpu) {
+
+  public RestoreCommand(
+      String imageName,
+      Optional<String> intoContainer,
+      List<String> targetGpus,
+      Stage stage,
+      Duration timeout,
+      HttpHook postRestoreHook) {
+    this(imageName, intoContainer, targetGpus, stage, timeout, postRestoreHook, false);
+  }
 
   public RestoreCommand(
       String imageName,

@@ -99,6 +99,9 @@ public final class RestoreService {
     t = System.nanoTime();
     progress.step("gpuCheck");
     List<GpuPair> remap = compatibility.check(image.manifest().gpu(), targetGpus(cmd, image));
+    if (cmd.sameGpu()) {
+      GpuCompatibility.requireSameGpus(remap);
+    }
     timings.record("gpuCheck", t);
 
     t = System.nanoTime();
@@ -181,6 +184,9 @@ public final class RestoreService {
       throw new CriuFailure(ErrorReason.Internal, "reading the manifest: " + e.getMessage(), e);
     }
     List<GpuPair> remap = compatibility.check(manifest.gpu(), cmd.targetGpus());
+    if (cmd.sameGpu()) {
+      GpuCompatibility.requireSameGpus(remap);
+    }
     timings.record("gpuCheck", t);
     // A tree without CUDA processes holds nothing locked: it runs since its CRIU restore, and
     // activating it needs no driver (the standby pools of CPU-only workloads).

@@ -105,8 +105,9 @@ public final class FileStamps {
   /**
    * Fails with {@link ErrorReason#FileChanged} when a stamped file is missing or was changed at the
    * target ({@code hostPath} maps a stamp to where the restored tree will find it; empty: not
-   * checked here). A grown append-only log passes: CRIU does not check it, and the restored process
-   * appends after what was written since.
+   * checked here). Size and modification time must match; for files of the container's image, the
+   * size (as CRIU checks). A grown append-only log passes: CRIU does not check it, and the restored
+   * process appends after what was written since.
    */
   public static void check(
       List<Manifest.FileStamp> stamps, Function<Manifest.FileStamp, Optional<Path>> hostPath)
@@ -136,7 +137,10 @@ public final class FileStamps {
         throw changed(
             where + " is " + now.size() + " bytes, " + s.size() + " when checkpointed", s);
       }
-      if (!now.lastModifiedTime().toString().equals(s.modified())) {
+      // A file of the image itself (not in the writable layer) may carry another mtime where the
+      // placeholder's copy of the image was unpacked differently; its content is the image's.
+      boolean imageFile = "/".equals(s.mountPoint());
+      if (!imageFile && !now.lastModifiedTime().toString().equals(s.modified())) {
         throw changed(
             where
                 + " was modified at "

@@ -42,6 +42,7 @@ public final class LayerArchive {
       throws IOException, LayerTooLargeException {
     List<Item> items = new ArrayList<>();
     List<String> excluded = new ArrayList<>();
+    Map<Object, String> firstName = new HashMap<>(); // inode -> first path (hard links)
     long[] bytes = {0};
     Files.walkFileTree(
         upper,
@@ -57,9 +58,9 @@ public final class LayerArchive {
               excluded.add(path);
               return FileVisitResult.SKIP_SUBTREE;
             }
-            items.add(new Item(dir, path, "dir", 0));
+            items.add(new Item(dir, path, "dir", 0, null));
             if (isOpaque(dir)) {
-              items.add(new Item(dir, path + "/" + OPAQUE, "opaque", 0));
+              items.add(new Item(dir, path + "/" + OPAQUE, "opaque", 0, null));
             }
             return FileVisitResult.CONTINUE;
           }
@@ -74,16 +75,22 @@ public final class LayerArchive {
             }
             int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             if (attrs.isSymbolicLink()) {
-              items.add(new Item(file, path, "symlink", 0));
+              items.add(new Item(file, path, "symlink", 0, null));
             } else if (attrs.isRegularFile()) {
-              items.add(new Item(file, path, "file", attrs.size()));
-              bytes[0] += attrs.size();
+              int nlink = (Integer) Files.getAttribute(file, "unix:nlink");
+              String first = nlink > 1 ? firstName.putIfAbsent(attrs.fileKey(), path) : null;
+              if (first != null) {
+                items.add(new Item(file, path, "hardlink", 0, first));
+              } else {
+                items.add(new Item(file, path, "file", attrs.size(), null));
+                bytes[0] += attrs.size();
+              }
             } else if ((mode & S_IFMT) == S_IFCHR
                 && ((Long) Files.getAttribute(file, "unix:rdev", LinkOption.NOFOLLOW_LINKS)) == 0) {
               String parent = Path.of(path).getParent().toString();
               String marker =
                   (parent.equals("/") ? "" : parent) + "/" + WHITEOUT + file.getFileName();
-              items.add(new Item(file, marker, "whiteout", 0));
+              items.add(new Item(file, marker, "whiteout", 0, null));
             } else {
               excluded.add(path); // sockets, fifos, device nodes: nothing a restore reopens
             }
@@ -94,7 +101,6 @@ public final class LayerArchive {
       throw new LayerTooLargeException(bytes[0], settings.maxBytes());
     }
     List<Manifest.LayerEntry> entries = new ArrayList<>();
-    Map<Object, String> linked = new HashMap<>();
     try (OutputStream out = Files.newOutputStream(archive);
         TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -111,17 +117,12 @@ public final class LayerArchive {
             e.setLinkName(Files.readSymbolicLink(item.file()).toString());
           }
           case "file" -> {
-            Object key = Files.readAttributes(item.file(), BasicFileAttributes.class).fileKey();
-            int nlink = (Integer) Files.getAttribute(item.file(), "unix:nlink");
-            String first = nlink > 1 ? linked.putIfAbsent(key, name) : null;
-            if (first != null) {
-              e = new TarArchiveEntry(name, TarConstants.LF_LINK);
-              e.setLinkName(first);
-              type = "hardlink";
-            } else {
-              e = new TarArchiveEntry(name);
-              e.setSize(item.size());
-            }
+            e = new TarArchiveEntry(name);
+            e.setSize(item.size());
+          }
+          case "hardlink" -> {
+            e = new TarArchiveEntry(name, TarConstants.LF_LINK);
+            e.setLinkName(item.linkTarget().substring(1));
           }
           default -> e = new TarArchiveEntry(name); // whiteout and opaque markers: empty files
         }
@@ -263,5 +264,5 @@ public final class LayerArchive {
     return "/" + upper.relativize(p);
   }
 
-  private record Item(Path file, String path, String type, long size) {}
+  private record Item(Path file, String path, String type, long size, String linkTarget) {}
 }

@@ -8,6 +8,7 @@ import dev.warmstart.api.agent.RestoreRequest;
 import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
+import dev.warmstart.api.v1alpha1.GpuRemapPolicy;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
@@ -207,7 +208,8 @@ public class RestoreWorkflow {
                       600,
                       cr.getSpec().standby() != StandbyMode.None ? true : null,
                       cr.getSpec().standby() == StandbyMode.Hot ? true : null,
-                      cr.getSpec().postRestoreHook())));
+                      cr.getSpec().postRestoreHook(),
+                      cr.getSpec().gpuRemap() == GpuRemapPolicy.SameGpu ? true : null)));
       events.normal(cr, EventReason.RestoreStarted, "restoring into " + name + " on " + podNode);
       return Decision.after(status.dispatched(cr, podNode, op.id()), config.pollInterval());
     } catch (AgentUnavailableException e) {

@@ -16,6 +16,9 @@ import java.util.List;
  *     activation of a standby), e.g. to warm it up; a failure fails the operation (HookFailed)
  * @param sameGpu refuse (IncompatibleGpu) unless the target GPUs are the very GPUs of the
  *     checkpoint: no UUID remap (GpuRestore gpuRemap: SameGpu); also holds for the activation
+ * @param importFrom first copy the image from this image store on a PersistentVolumeClaim into the
+ *     node's store (skipped when the node already holds it with that digest; every file's digest
+ *     checked on the copy); null: the image is node-local
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
@@ -26,7 +29,29 @@ public record RestoreRequest(
     Boolean prepareOnly,
     Boolean keepLocked,
     HttpHook postRestoreHook,
-    Boolean sameGpu) {
+    Boolean sameGpu,
+    ImageTransfer importFrom) {
+
+  public RestoreRequest(
+      String imageName,
+      String intoContainerId,
+      List<String> targetGpuUuids,
+      int timeoutSeconds,
+      Boolean prepareOnly,
+      Boolean keepLocked,
+      HttpHook postRestoreHook,
+      Boolean sameGpu) {
+    this(
+        imageName,
+        intoContainerId,
+        targetGpuUuids,
+        timeoutSeconds,
+        prepareOnly,
+        keepLocked,
+        postRestoreHook,
+        sameGpu,
+        null);
+  }
 
   public RestoreRequest(
       String imageName,
@@ -44,6 +69,7 @@ public record RestoreRequest(
         prepareOnly,
         keepLocked,
         postRestoreHook,
+        null,
         null);
   }
 

@@ -16,6 +16,7 @@ import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.agent.transfer.ImageTransfers;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.v1alpha1.GpuInfo;
 import java.io.IOException;
@@ -41,6 +42,7 @@ public final class CheckpointService {
   private final String nodeName;
   private final GpuProbe gpuProbe;
   private final LayerSettings layerSettings;
+  private final ImageTransfers transfers;
   private final WorkloadHook hooks = new WorkloadHook();
 
   public CheckpointService(
@@ -54,6 +56,7 @@ public final class CheckpointService {
       LayerSettings layerSettings) {
     this.criu = criu;
     this.layerSettings = layerSettings;
+    this.transfers = new ImageTransfers(containers);
     this.store = store;
     this.procfs = procfs;
     this.containers = containers;
@@ -136,6 +139,11 @@ public final class CheckpointService {
                       files.layer(),
                       files.stamps()));
       timings.record("store", t);
+      if (cmd.exportTo() != null) {
+        // The tree runs again (or is gone): copying to the volume freezes nothing.
+        progress.step("export");
+        transfers.export(image, cmd.exportTo());
+      }
       return image;
     } catch (CriuFailure | ImageExistsException | IOException | RuntimeException e) {
       // Closing the staging directory (above) removed the partial image.

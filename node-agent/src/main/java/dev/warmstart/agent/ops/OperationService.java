@@ -176,7 +176,8 @@ public final class OperationService {
                             : r.prepared() ? RestoreCommand.Stage.WARM : RestoreCommand.Stage.RUN,
                         Duration.ofSeconds(r.timeoutSeconds()),
                         r.postRestoreHook(),
-                        r.requiresSameGpu()),
+                        r.requiresSameGpu(),
+                        r.importFrom()),
                     progress);
         update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));
       }
@@ -253,7 +254,8 @@ public final class OperationService {
         Duration.ofSeconds(c.timeoutSeconds()),
         labels,
         c.preCheckpointHook(),
-        c.replace());
+        c.replace(),
+        c.exportTo());
   }
 
   private ImageSummary summary(StoredImage image) {

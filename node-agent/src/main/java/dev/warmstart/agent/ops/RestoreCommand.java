@@ -1,5 +1,6 @@
 package dev.warmstart.agent.ops;
 
+import dev.warmstart.api.agent.ImageTransfer;
 import dev.warmstart.api.v1alpha1.HttpHook;
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Optional;
  *     RestoreService#activate})
  * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
  * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
+ * @param importFrom copy the image from a PersistentVolumeClaim first; null: node-local
  */
 public record RestoreCommand(
     String imageName,
@@ -22,7 +24,19 @@ public record RestoreCommand(
     Stage stage,
     Duration timeout,
     HttpHook postRestoreHook,
-    boolean sameGpu) {
+    boolean sameGpu,
+    ImageTransfer importFrom) {
+
+  public RestoreCommand(
+      String imageName,
+      Optional<String> intoContainer,
+      List<String> targetGpus,
+      Stage stage,
+      Duration timeout,
+      HttpHook postRestoreHook,
+      boolean sameGpu) {
+    this(imageName, intoContainer, targetGpus, stage, timeout, postRestoreHook, sameGpu, null);
+  }
 
   public RestoreCommand(
       String imageName,

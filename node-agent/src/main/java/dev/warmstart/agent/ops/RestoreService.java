@@ -19,6 +19,7 @@ import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.OpenedImage;
 import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.agent.transfer.ImageTransfers;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +43,7 @@ public final class RestoreService {
   private final GpuRuntime gpus;
   private final VisibleGpus visibleGpus = new VisibleGpus();
   private final WorkloadHook hooks = new WorkloadHook();
+  private final ImageTransfers transfers;
 
   public RestoreService(
       CriuRunner criu,
@@ -57,6 +59,7 @@ public final class RestoreService {
     this.compatibility = new GpuCompatibility(gpus);
     this.activator = new GpuActivator(gpus, freshDriver);
     this.gpus = gpus;
+    this.transfers = new ImageTransfers(containers);
   }
 
   /** A full restore (CRIU and GPU) of {@code imageName}, on the host or into a container. */
@@ -88,6 +91,12 @@ public final class RestoreService {
       throws CriuFailure {
     Timings timings = new Timings();
     long t = System.nanoTime();
+    if (cmd.importFrom() != null) {
+      progress.step("import");
+      transfers.importImage(store, cmd.imageName(), cmd.importFrom());
+      timings.record("import", t);
+      t = System.nanoTime();
+    }
     progress.step("verify");
     OpenedImage opened = opened(cmd.imageName());
     StoredImage image = opened.image();

@@ -57,7 +57,26 @@ final class RuncContainer implements TestContainer {
   static RuncContainer start(Path workDir, String id, List<String> args) throws Exception {
     Path bundle = Files.createDirectories(workDir.resolve(id));
     buildRootfs(bundle.resolve("rootfs"), id);
-    return run(bundle, id, args, Files.createDirectories(workDir.resolve(id + "-volume")), false);
+    return run(
+        bundle,
+        id,
+        args,
+        Files.createDirectories(workDir.resolve(id + "-volume")),
+        false,
+        java.util.Map.of());
+  }
+
+  /**
+   * Starts a container like {@link #start} that also binds {@code extra} host directories (mount
+   * point inside → host directory), e.g. a PersistentVolumeClaim's.
+   */
+  static RuncContainer startWithMounts(
+      Path workDir, String id, List<String> args, java.util.Map<String, Path> extra)
+      throws Exception {
+    Path bundle = Files.createDirectories(workDir.resolve(id));
+    buildRootfs(bundle.resolve("rootfs"), id);
+    return run(
+        bundle, id, args, Files.createDirectories(workDir.resolve(id + "-volume")), false, extra);
   }
 
   /**
@@ -81,7 +100,7 @@ final class RuncContainer implements TestContainer {
             "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + ovlWork,
             rootfs.toString()));
     try {
-      return run(bundle, id, args, Files.createDirectories(volume), true);
+      return run(bundle, id, args, Files.createDirectories(volume), true, java.util.Map.of());
     } catch (Exception e) {
       exec(List.of("umount", "-l", rootfs.toString()));
       throw e;
@@ -89,7 +108,13 @@ final class RuncContainer implements TestContainer {
   }
 
   private static RuncContainer run(
-      Path bundle, String id, List<String> args, Path volume, boolean overlay) throws Exception {
+      Path bundle,
+      String id,
+      List<String> args,
+      Path volume,
+      boolean overlay,
+      java.util.Map<String, Path> extra)
+      throws Exception {
 
     exec(List.of("runc", "spec", "--bundle", bundle.toString()));
     ObjectNode config = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
@@ -105,6 +130,11 @@ final class RuncContainer implements TestContainer {
     ObjectNode mount = ((ArrayNode) config.get("mounts")).addObject();
     mount.put("destination", "/data").put("type", "bind").put("source", volume.toString());
     mount.putArray("options").add("rbind").add("rw");
+    for (var e : extra.entrySet()) {
+      ObjectNode m = ((ArrayNode) config.get("mounts")).addObject();
+      m.put("destination", e.getKey()).put("type", "bind").put("source", e.getValue().toString());
+      m.putArray("options").add("rbind").add("rw");
+    }
     JSON.writeValue(bundle.resolve("config.json").toFile(), config);
 
     // The shell stays alive holding the stdio pipe, as containerd's shim does: Java closes a

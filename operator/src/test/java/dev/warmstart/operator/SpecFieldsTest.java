@@ -21,6 +21,7 @@ import dev.warmstart.operator.event.EventRecorder;
 import dev.warmstart.operator.reconciler.Decision;
 import dev.warmstart.operator.reconciler.StatusWriter;
 import dev.warmstart.operator.reconciler.checkpoint.CheckpointWorkflow;
+import dev.warmstart.operator.reconciler.checkpoint.StoragePods;
 import dev.warmstart.operator.reconciler.pool.PoolWorkflow;
 import dev.warmstart.operator.reconciler.restore.PlaceholderPods;
 import dev.warmstart.operator.reconciler.restore.RestoreWorkflow;
@@ -76,8 +77,15 @@ class SpecFieldsTest {
   /** How one field is shown to have an effect. */
   sealed interface Proof {}
 
-  /** Set the field to {@code value} on the kind's baseline: the outcome must differ. */
-  record Flip(Object value) implements Proof {}
+  /**
+   * Set the field to {@code value} on the kind's baseline (removing the field {@code instead} of,
+   * where the two exclude each other): the outcome must differ.
+   */
+  record Flip(Object value, String instead) implements Proof {
+    Flip(Object value) {
+      this(value, null);
+    }
+  }
 
   /**
    * A value that means what leaving the field out means (a default spelled out): setting it must
@@ -160,7 +168,9 @@ class SpecFieldsTest {
                           + "RetentionTest.java#keepsTheNewestNSucceededAndMFailedDeletingOldestFirst")),
               Map.entry("checkpointTemplate", new Flip(Map.of("podName", "llm-1"))),
               Map.entry("checkpointTemplate.podName", new Flip("llm-1")),
-              Map.entry("checkpointTemplate.podSelector", new Flip(Map.of("app", "llm"))),
+              Map.entry(
+                  "checkpointTemplate.podSelector",
+                  new Flip(Map.of("replica", "b"), "checkpointTemplate.podName")),
               Map.entry("checkpointTemplate.containerName", new Flip("sidecar")),
               Map.entry("checkpointTemplate.leaveRunning", new Flip(false)),
               Map.entry("checkpointTemplate.timeoutSeconds", new Flip(42)),
@@ -257,18 +267,21 @@ class SpecFieldsTest {
         if (field.getValue() instanceof Flip flip) {
           tests.add(
               DynamicTest.dynamicTest(
-                  name, () -> assertFlip(crd.getKey(), field.getKey(), flip.value(), true)));
+                  name,
+                  () -> {
+                    assertFlip(crd.getKey(), field.getKey(), flip.value(), flip.instead(), true);
+                  }));
         } else if (field.getValue() instanceof SameAsDefault d) {
           tests.add(
               DynamicTest.dynamicTest(
-                  name, () -> assertFlip(crd.getKey(), field.getKey(), d.value(), false)));
+                  name, () -> assertFlip(crd.getKey(), field.getKey(), d.value(), null, false)));
         }
       }
     }
     return tests.stream();
   }
 
-  private void assertFlip(String crd, String field, Object value, boolean matters)
+  private void assertFlip(String crd, String field, Object value, String instead, boolean matters)
       throws Exception {
     ObjectNode baseline = (ObjectNode) JSON.readTree(BASELINES.get(crd));
     if (WITH_CLAIM.containsKey(field)) {
@@ -276,6 +289,9 @@ class SpecFieldsTest {
     }
     ObjectNode flipped = baseline.deepCopy();
     set(flipped, field, value);
+    if (instead != null) {
+      set(flipped, instead, null);
+    }
     assertThat(flipped).as("the flip changes the spec").isNotEqualTo(baseline);
     String before = outcome(crd, baseline);
     String after = outcome(crd, flipped);
@@ -317,7 +333,17 @@ class SpecFieldsTest {
     cr.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(Cluster.NS).build());
     cr.setSpec(JSON.treeToValue(spec, GpuCheckpointSpec.class));
     cr = client.resource(cr).create();
-    seen.put("status", checkpoints().untilSettled(name, 10).getStatus());
+    Reconcile<GpuCheckpoint, GpuCheckpointStatus> checkpoints = checkpoints();
+    for (int i = 0; i < 3; i++) {
+      checkpoints.once(name);
+      for (Pod p : labelled(StoragePods.LABEL, name)) { // a claim's storage pod: play kubelet
+        if (p.getStatus() == null || !"Running".equals(p.getStatus().getPhase())) {
+          cluster.markRunning(p, "store", "containerd://" + p.getMetadata().getName());
+        }
+      }
+    }
+    seen.put("status", checkpoints.untilSettled(name, 10).getStatus());
+    seen.put("storagePods", labelled(StoragePods.LABEL, name).size());
     return cr;
   }
 
@@ -424,12 +450,11 @@ class SpecFieldsTest {
   }
 
   private List<Pod> placeholders(String restore) {
-    return client
-        .pods()
-        .inNamespace(Cluster.NS)
-        .withLabel(PlaceholderPods.RESTORE_LABEL, restore)
-        .list()
-        .getItems();
+    return labelled(PlaceholderPods.RESTORE_LABEL, restore);
+  }
+
+  private List<Pod> labelled(String label, String value) {
+    return client.pods().inNamespace(Cluster.NS).withLabel(label, value).list().getItems();
   }
 
   private boolean setUp;
@@ -443,7 +468,9 @@ class SpecFieldsTest {
     agents.nodesWithAgent.add("gpu-1");
     cluster = new Cluster(client);
     cluster.runningPod("llm-0", "gpu-1");
-    cluster.runningPod("llm-1", "gpu-1");
+    Pod second = cluster.runningPod("llm-1", "gpu-1");
+    second.getMetadata().getLabels().put("replica", "b");
+    client.resource(second).update();
     cluster.checkpoint("ck", "llm-0");
     checkpoints().untilSettled("ck", 10);
   }

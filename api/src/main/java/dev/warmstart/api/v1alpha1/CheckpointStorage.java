@@ -16,7 +16,9 @@ public record CheckpointStorage(
                 + " run on that node. Takes no settings: {}.")
         HostPathStorage hostPath,
     @JsonPropertyDescription(
-            "Keep the image on a PersistentVolumeClaim; restores may run elsewhere.")
+            "Also keep the image on a PersistentVolumeClaim (a node-local copy stays on the"
+                + " checkpoint's node): restores may run on any node that can mount the claim,"
+                + " copying the image to that node first, every file's digest checked.")
         PersistentVolumeClaimStorage persistentVolumeClaim) {
 
   /** The default storage: node-local, under the agent's checkpoint root. */

@@ -1,5 +1,6 @@
 package dev.warmstart.agent.transfer;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warmstart.agent.criu.CriuFailure;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
@@ -33,6 +34,7 @@ import java.util.regex.Pattern;
  */
 public final class ImageTransfers {
   private static final Pattern SUB_PATH = Pattern.compile("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$");
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final ContainerLocator containers;
 
   public ImageTransfers(ContainerLocator containers) {
@@ -58,8 +60,9 @@ public final class ImageTransfers {
     if (here.isPresent() && here.get().digest().equals(from.digest())) {
       return;
     }
-    ImageStore remote = store(from);
-    Path dir = remote.root().resolve(name);
+    // Only read: the placeholder may mount the claim read-only.
+    Path root = volumeDir(from);
+    Path dir = root.resolve(name);
     try {
       byte[] bytes = Files.readAllBytes(dir.resolve(Manifest.FILE_NAME));
       String digest = "sha256:" + sha256(bytes);
@@ -73,12 +76,20 @@ public final class ImageTransfers {
                 + ", the checkpoint recorded "
                 + from.digest());
       }
-      Manifest manifest = remote.manifest(name);
+      Manifest manifest;
+      try {
+        manifest = JSON.readValue(bytes, Manifest.class);
+      } catch (IOException e) {
+        throw new CriuFailure(
+            ErrorReason.ImageIntegrityFailed,
+            "image '" + name + "' on the volume: manifest.json is not valid: " + e.getMessage(),
+            e);
+      }
       copy(dir, manifest, digest, local, name);
-    } catch (java.nio.file.NoSuchFileException | ImageNotFoundException e) {
+    } catch (java.nio.file.NoSuchFileException e) {
       throw new CriuFailure(
           ErrorReason.ImageNotFound,
-          "no image '" + name + "' in " + remote.root() + " (" + describe(from) + ")",
+          "no image '" + name + "' in " + root + " (" + describe(from) + ")",
           e);
     } catch (IOException e) {
       throw ioFailure("reading image '" + name + "' from the volume", e);
@@ -153,6 +164,15 @@ public final class ImageTransfers {
 
   /** The image store in the claim, as the container that mounts it shows it on this node. */
   private ImageStore store(ImageTransfer t) throws CriuFailure {
+    Path dir = volumeDir(t);
+    try {
+      return new ImageStore(dir);
+    } catch (IOException e) {
+      throw ioFailure("opening the image store on the volume (" + describe(t) + ")", e);
+    }
+  }
+
+  private Path volumeDir(ImageTransfer t) throws CriuFailure {
     if (t.subPath() == null || !SUB_PATH.matcher(t.subPath()).matches()) {
       throw new CriuFailure(
           ErrorReason.InvalidRequest,
@@ -178,11 +198,7 @@ public final class ImageTransfers {
                     new CriuFailure(
                         ErrorReason.InvalidRequest,
                         "container " + c.id() + " mounts nothing at " + t.mountPath()));
-    try {
-      return new ImageStore(Path.of(source).resolve(t.subPath()));
-    } catch (IOException e) {
-      throw ioFailure("opening the image store on the volume (" + describe(t) + ")", e);
-    }
+    return Path.of(source).resolve(t.subPath());
   }
 
   private static String describe(ImageTransfer t) {

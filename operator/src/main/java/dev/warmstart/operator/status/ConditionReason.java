@@ -15,6 +15,8 @@ public enum ConditionReason {
   CheckpointNotReady,
   CheckpointFailed,
   NodeMismatch,
+  /** The pod that mounts a checkpoint's PersistentVolumeClaim is not running yet. */
+  StoragePending,
   // Progressing / Ready
   Dispatched,
   InProgress,

@@ -303,6 +303,7 @@ public class CheckpointWorkflow {
         .filter(c -> c.getState() != null && c.getState().getRunning() != null)
         .map(c -> c.getContainerID())
         .filter(java.util.Objects::nonNull)
+        .map(id -> id.replaceFirst("^[a-z0-9-]+://", "")) // as the agent's runc state names it
         .findFirst();
   }
 

@@ -26,11 +26,11 @@ import java.util.regex.Pattern;
 /**
  * Copies images between the node's store and an image store on a PersistentVolumeClaim (the same
  * layout, {@link ImageStore}, rooted at the claim's sub-directory). The claim is reached through a
- * running container that mounts it, so the agent needs no volume plugin of its own: the kubelet has
- * mounted the claim for that pod, on this node, under its pod directory, which the agent sees.
- * Every copy is checked: the receiving store digests each copied file, and the copy is refused
- * unless those digests are the manifest's (and, for an import, the manifest is the one the
- * checkpoint recorded).
+ * running container that mounts it ({@code /proc/<its init>/root/<mount path>}), so the agent needs
+ * no volume plugin of its own and no host path of the volume: the kubelet mounted the claim for
+ * that pod on this node, whatever its kind. Every copy is checked: the receiving store digests each
+ * copied file, and the copy is refused unless those digests are the manifest's (and, for an import,
+ * the manifest is the one the checkpoint recorded).
  */
 public final class ImageTransfers {
   private static final Pattern SUB_PATH = Pattern.compile("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$");
@@ -191,14 +191,16 @@ public final class ImageTransfers {
     } catch (IOException | IllegalArgumentException e) {
       throw new CriuFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
     }
-    String source =
-        c.sourceOf(t.mountPath())
-            .orElseThrow(
-                () ->
-                    new CriuFailure(
-                        ErrorReason.InvalidRequest,
-                        "container " + c.id() + " mounts nothing at " + t.mountPath()));
-    return Path.of(source).resolve(t.subPath());
+    if (c.sourceOf(t.mountPath()).isEmpty()) {
+      throw new CriuFailure(
+          ErrorReason.InvalidRequest,
+          "container " + c.id() + " mounts nothing at " + t.mountPath());
+    }
+    // Through the container's own mount namespace: whatever plugin mounted the claim, and wherever
+    // on the node, the agent (hostPID) sees it there.
+    return Path.of("/proc", Integer.toString(c.initPid()), "root")
+        .resolve(t.mountPath().replaceFirst("^/+", ""))
+        .resolve(t.subPath());
   }
 
   private static String describe(ImageTransfer t) {

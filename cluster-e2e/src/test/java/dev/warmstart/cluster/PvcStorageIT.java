@@ -25,8 +25,11 @@ class PvcStorageIT {
   /** The PersistentVolume's directory on the node (under the cluster's state directory). */
   private static final Path PV_DIR = Path.of("/var/lib/warmstart-cluster/pvc-images");
 
-  /** The agent's store on the node (cluster-values.yaml: agent.storage.hostPath). */
-  private static final Path AGENT_STORE = Path.of("/var/lib/warmstart-cluster/agent-images");
+  /**
+   * The agent's store on the node (cluster-values.yaml: agent.storage.hostPath, the store in its
+   * images/).
+   */
+  private static final Path AGENT_STORE = Path.of("/var/lib/warmstart-cluster/agent-images/images");
 
   @Test
   void checkpointOnAClaimRestoresFromTheClaimWhenTheNodeLostItsCopy() throws Exception {

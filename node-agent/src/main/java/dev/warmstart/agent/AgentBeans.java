@@ -8,6 +8,7 @@ import dev.warmstart.agent.ops.HugePages;
 import dev.warmstart.agent.ops.OperationJournal;
 import dev.warmstart.agent.ops.OperationService;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.rootfs.LayerSettings;
 import dev.warmstart.agent.store.ImageStore;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -58,7 +59,10 @@ public class AgentBeans {
             config.pluginDir(),
             config.runcStateRoots(),
             config.nodeName(),
-            criuEnv),
+            criuEnv,
+            new LayerSettings(
+                config.writableLayer().maxBytes(),
+                config.writableLayer().exclude().orElse(List.of()))),
         clock,
         gpus);
   }

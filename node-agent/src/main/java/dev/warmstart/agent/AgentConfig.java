@@ -43,6 +43,18 @@ public interface AgentConfig {
 
   Gpu gpu();
 
+  WritableLayer writableLayer();
+
+  /** What a container checkpoint carries of the container's writable layer (rootfs changes). */
+  interface WritableLayer {
+    /** A checkpoint whose container changed more bytes of files fails (UnsupportedWorkload). */
+    @WithDefault("4294967296")
+    long maxBytes();
+
+    /** Glob patterns of container paths not to carry, e.g. {@code /tmp/**,/var/cache/apt/**}. */
+    Optional<List<String>> exclude();
+  }
+
   /**
    * Transparent huge page policy while checkpoints and restores run (always, madvise, never);
    * unset: the node's policy is left alone. Restored after each operation and after a crash.

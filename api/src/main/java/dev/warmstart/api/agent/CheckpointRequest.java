@@ -13,6 +13,8 @@ import java.util.Map;
  * @param labels free metadata recorded in the manifest (pod, namespace, image, node)
  * @param replace replace an existing image of that name once the new one is complete; when false
  *     (the default) the operation fails with {@code ImageExists} before anything is frozen
+ * @param exportTo also copy the image, once stored, into this image store on a
+ *     PersistentVolumeClaim (its digests checked on the copy); null: node-local only
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CheckpointRequest(
@@ -22,7 +24,19 @@ public record CheckpointRequest(
     int timeoutSeconds,
     HttpHook preCheckpointHook,
     Map<String, String> labels,
-    boolean replace) {
+    boolean replace,
+    ImageTransfer exportTo) {
+
+  public CheckpointRequest(
+      ProcessTarget target,
+      String imageName,
+      boolean leaveRunning,
+      int timeoutSeconds,
+      HttpHook preCheckpointHook,
+      Map<String, String> labels,
+      boolean replace) {
+    this(target, imageName, leaveRunning, timeoutSeconds, preCheckpointHook, labels, replace, null);
+  }
 
   public CheckpointRequest {
     leaveRunning = leaveRunning == null || leaveRunning;

@@ -11,6 +11,11 @@ public enum ErrorReason {
   ImageNotFound,
   ImageIntegrityFailed,
   ImageExists,
+  /**
+   * A file the checkpointed process had open outside the checkpoint (on a volume, or in its image)
+   * is missing or changed at the restore target.
+   */
+  FileChanged,
   PidInUse,
   NoSpace,
   HookFailed,

@@ -14,6 +14,11 @@ import java.util.List;
  *     Hot standby, whose activation is only the unlock)
  * @param postRestoreHook called on the workload once it runs (after the restore, or after the
  *     activation of a standby), e.g. to warm it up; a failure fails the operation (HookFailed)
+ * @param sameGpu refuse (IncompatibleGpu) unless the target GPUs are the very GPUs of the
+ *     checkpoint: no UUID remap (GpuRestore gpuRemap: SameGpu); also holds for the activation
+ * @param importFrom first copy the image from this image store on a PersistentVolumeClaim into the
+ *     node's store (skipped when the node already holds it with that digest; every file's digest
+ *     checked on the copy); null: the image is node-local
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
@@ -23,7 +28,50 @@ public record RestoreRequest(
     int timeoutSeconds,
     Boolean prepareOnly,
     Boolean keepLocked,
-    HttpHook postRestoreHook) {
+    HttpHook postRestoreHook,
+    Boolean sameGpu,
+    ImageTransfer importFrom) {
+
+  public RestoreRequest(
+      String imageName,
+      String intoContainerId,
+      List<String> targetGpuUuids,
+      int timeoutSeconds,
+      Boolean prepareOnly,
+      Boolean keepLocked,
+      HttpHook postRestoreHook,
+      Boolean sameGpu) {
+    this(
+        imageName,
+        intoContainerId,
+        targetGpuUuids,
+        timeoutSeconds,
+        prepareOnly,
+        keepLocked,
+        postRestoreHook,
+        sameGpu,
+        null);
+  }
+
+  public RestoreRequest(
+      String imageName,
+      String intoContainerId,
+      List<String> targetGpuUuids,
+      int timeoutSeconds,
+      Boolean prepareOnly,
+      Boolean keepLocked,
+      HttpHook postRestoreHook) {
+    this(
+        imageName,
+        intoContainerId,
+        targetGpuUuids,
+        timeoutSeconds,
+        prepareOnly,
+        keepLocked,
+        postRestoreHook,
+        null,
+        null);
+  }
 
   public RestoreRequest(
       String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {
@@ -41,6 +89,10 @@ public record RestoreRequest(
 
   public boolean hot() {
     return prepared() && Boolean.TRUE.equals(keepLocked);
+  }
+
+  public boolean requiresSameGpu() {
+    return Boolean.TRUE.equals(sameGpu);
   }
 
   public boolean prepared() {

@@ -12,15 +12,18 @@ import io.fabric8.generator.annotation.ValidationRule;
     message = "storage must name one kind: hostPath or persistentVolumeClaim, not both")
 public record CheckpointStorage(
     @JsonPropertyDescription(
-            "Keep the image on the node (the default). Restores stay on that node.")
+            "Keep the image in the node agent's image store on the node (the default); restores"
+                + " run on that node. Takes no settings: {}.")
         HostPathStorage hostPath,
     @JsonPropertyDescription(
-            "Keep the image on a PersistentVolumeClaim; restores may run elsewhere.")
+            "Also keep the image on a PersistentVolumeClaim (a node-local copy stays on the"
+                + " checkpoint's node): restores may run on any node that can mount the claim,"
+                + " copying the image to that node first, every file's digest checked.")
         PersistentVolumeClaimStorage persistentVolumeClaim) {
 
   /** The default storage: node-local, under the agent's checkpoint root. */
   public static CheckpointStorage nodeLocal() {
-    return new CheckpointStorage(new HostPathStorage(null), null);
+    return new CheckpointStorage(new HostPathStorage(), null);
   }
 
   @JsonIgnore

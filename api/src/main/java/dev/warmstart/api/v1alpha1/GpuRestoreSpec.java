@@ -18,6 +18,10 @@ import java.util.Map;
 @ValidationRule(
     value = "!has(self.nodeName) || !has(self.nodeSelector)",
     message = "set nodeName or nodeSelector, not both")
+@ValidationRule(
+    value = "!has(self.poolName) || !has(self.gpuRemap) || self.gpuRemap != 'SameGpu'",
+    message =
+        "gpuRemap: SameGpu cannot take a pool's standby (it already runs on the GPUs its pod got)")
 public record GpuRestoreSpec(
     @Required
         @Pattern(ApiNames.DNS_SUBDOMAIN)
@@ -38,8 +42,9 @@ public record GpuRestoreSpec(
         Map<String, String> nodeSelector,
     @Default("Auto")
         @JsonPropertyDescription(
-            "Auto: remap to the GPUs the new pod got if they are the same model. "
-                + "SameGpu: refuse unless they are the very GPUs of the checkpoint.")
+            "Auto: remap to the GPUs the new pod got if they are the same model. SameGpu: fail"
+                + " (IncompatibleGpu) unless they are the very GPUs (UUIDs) of the checkpoint;"
+                + " not with poolName.")
         GpuRemapPolicy gpuRemap,
     @Default("None")
         @JsonPropertyDescription(

@@ -310,6 +310,12 @@ public final class WarmstartCli {
         description = "Restore onto this GPU (UUID; repeat for several). Default: the same GPUs.")
     List<String> gpus = new ArrayList<>();
 
+    @Option(
+        names = "--same-gpu",
+        description =
+            "Fail (IncompatibleGpu) unless the target GPUs are the very GPUs of the checkpoint.")
+    boolean sameGpu;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -330,7 +336,8 @@ public final class WarmstartCli {
                     timeoutSeconds,
                     prepare ? true : null,
                     prepare && hot ? true : null,
-                    null)),
+                    null,
+                    sameGpu ? true : null)),
             out);
       }
       RestoreResult r =
@@ -343,7 +350,9 @@ public final class WarmstartCli {
                       !prepare
                           ? RestoreCommand.Stage.RUN
                           : hot ? RestoreCommand.Stage.HOT : RestoreCommand.Stage.WARM,
-                      Duration.ofSeconds(timeoutSeconds)),
+                      Duration.ofSeconds(timeoutSeconds),
+                      null,
+                      sameGpu),
                   out::progress);
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("name", name);

@@ -58,6 +58,7 @@ public final class CriuRunner {
       cmd.add("--leave-running");
     }
     spec.externals().forEach(e -> cmd.addAll(List.of("--external", e)));
+    spec.actionScript().ifPresent(s -> cmd.addAll(List.of("--action-script", s.toString())));
     addPluginDir(cmd);
     ProcessBuilder pb = withEnvironment(new ProcessBuilder(cmd));
     // Tell the CUDA plugin explicitly: it must give GPU state back when the tree keeps running.

@@ -29,6 +29,22 @@ public final class GpuCompatibility {
    * @param requested target GPU UUIDs (a placeholder pod's), or empty to choose here
    * @return remap pairs; empty when the targets are the source GPUs
    */
+  /**
+   * gpuRemap: SameGpu. Refuses a restore (or activation) whose target GPUs are not the very GPUs of
+   * the checkpoint, i.e. one that would need {@code remap}.
+   */
+  public static void requireSameGpus(List<GpuPair> remap) throws CriuFailure {
+    if (!remap.isEmpty()) {
+      throw new CriuFailure(
+          ErrorReason.IncompatibleGpu,
+          "gpuRemap is SameGpu but the restore target's GPUs are not the checkpoint's ("
+              + remap.stream()
+                  .map(p -> p.from() + " -> " + p.to())
+                  .collect(Collectors.joining(", "))
+              + "): restore on the checkpoint's GPUs, or use gpuRemap: Auto");
+    }
+  }
+
   public List<GpuPair> check(GpuInfo image, List<String> requested) throws CriuFailure {
     if (image == null || image.processes() == null || image.processes().isEmpty()) {
       return List.of();

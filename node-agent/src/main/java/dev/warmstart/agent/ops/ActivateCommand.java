@@ -11,13 +11,24 @@ import java.util.List;
  * @param imageName the image it was restored from (its GPU record decides the remap)
  * @param targetGpus GPU UUIDs to restore onto; empty: chosen by the agent
  * @param postRestoreHook called on the workload once it runs; null for none
+ * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
  */
 public record ActivateCommand(
     int rootPid,
     String imageName,
     List<String> targetGpus,
     Duration timeout,
-    HttpHook postRestoreHook) {
+    HttpHook postRestoreHook,
+    boolean sameGpu) {
+
+  public ActivateCommand(
+      int rootPid,
+      String imageName,
+      List<String> targetGpus,
+      Duration timeout,
+      HttpHook postRestoreHook) {
+    this(rootPid, imageName, targetGpus, timeout, postRestoreHook, false);
+  }
 
   public ActivateCommand(int rootPid, String imageName, List<String> targetGpus, Duration timeout) {
     this(rootPid, imageName, targetGpus, timeout, null);

@@ -8,6 +8,7 @@ import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.MpsDetector;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.rootfs.LayerSettings;
 import dev.warmstart.agent.store.ImageStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,7 +37,25 @@ public record AgentComponents(
       Optional<Path> pluginDir,
       List<Path> runcStateRoots,
       String nodeName,
-      Map<String, String> criuEnvironment) {
+      Map<String, String> criuEnvironment,
+      LayerSettings writableLayer) {
+
+    public Settings(
+        Path storeRoot,
+        Path criuBinary,
+        Optional<Path> pluginDir,
+        List<Path> runcStateRoots,
+        String nodeName,
+        Map<String, String> criuEnvironment) {
+      this(
+          storeRoot,
+          criuBinary,
+          pluginDir,
+          runcStateRoots,
+          nodeName,
+          criuEnvironment,
+          LayerSettings.DEFAULT);
+    }
 
     public Settings(
         Path storeRoot,
@@ -70,7 +89,8 @@ public record AgentComponents(
             containers,
             clock,
             s.nodeName(),
-            new GpuProbe(gpus, new MpsDetector())),
+            new GpuProbe(gpus, new MpsDetector()),
+            s.writableLayer()),
         new RestoreService(
             criu,
             store,

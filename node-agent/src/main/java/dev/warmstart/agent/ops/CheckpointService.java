@@ -7,17 +7,23 @@ import dev.warmstart.agent.gpu.GpuProbe;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.rootfs.FrozenCapture;
+import dev.warmstart.agent.rootfs.LayerSettings;
+import dev.warmstart.agent.rootfs.LayerTooLargeException;
+import dev.warmstart.agent.rootfs.PostDumpGate;
 import dev.warmstart.agent.store.ImageExistsException;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.agent.transfer.ImageTransfers;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.v1alpha1.GpuInfo;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Captures a process tree into the image store. An existing image of the same name is refused
@@ -35,6 +41,8 @@ public final class CheckpointService {
   private final Clock clock;
   private final String nodeName;
   private final GpuProbe gpuProbe;
+  private final LayerSettings layerSettings;
+  private final ImageTransfers transfers;
   private final WorkloadHook hooks = new WorkloadHook();
 
   public CheckpointService(
@@ -44,8 +52,11 @@ public final class CheckpointService {
       ContainerLocator containers,
       Clock clock,
       String nodeName,
-      GpuProbe gpuProbe) {
+      GpuProbe gpuProbe,
+      LayerSettings layerSettings) {
     this.criu = criu;
+    this.layerSettings = layerSettings;
+    this.transfers = new ImageTransfers(containers);
     this.store = store;
     this.procfs = procfs;
     this.containers = containers;
@@ -98,11 +109,9 @@ public final class CheckpointService {
       t = System.nanoTime();
       progress.step("dump");
       int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
-      criu.dump(
-          new DumpSpec(
-              pid, staging.dir(), cmd.leaveRunning(), layout.dumpExternals(), freezeSeconds),
-          cmd.timeout());
+      FrozenCapture files = dumpWithFiles(cmd, layout, staging, freezeSeconds);
       timings.record("dump", t);
+      timings.put("writableLayer", files.millis());
       CudaReport.read(staging.dir(), CudaReport.DUMP)
           .ifPresent(r -> timings.putAll(r.timings("gpuLock", "gpuCheckpoint")));
 
@@ -126,8 +135,15 @@ public final class CheckpointService {
                       draft.sizeBytes(),
                       partial,
                       cmd.labels() == null ? Map.of() : Map.copyOf(cmd.labels()),
-                      gpu));
+                      gpu,
+                      files.layer(),
+                      files.stamps()));
       timings.record("store", t);
+      if (cmd.exportTo() != null) {
+        // The tree runs again (or is gone): copying to the volume freezes nothing.
+        progress.step("export");
+        transfers.export(image, cmd.exportTo());
+      }
       return image;
     } catch (CriuFailure | ImageExistsException | IOException | RuntimeException e) {
       // Closing the staging directory (above) removed the partial image.
@@ -146,6 +162,58 @@ public final class CheckpointService {
             io);
       }
       throw (RuntimeException) e;
+    }
+  }
+
+  /**
+   * The CRIU dump, with the container's writable layer and the stamps of files the image does not
+   * carry taken while CRIU still holds the tree frozen (its post-dump action script).
+   */
+  private FrozenCapture dumpWithFiles(
+      CheckpointCommand cmd, TreeInspector.Layout layout, ScratchDir staging, int freezeSeconds)
+      throws CriuFailure, IOException {
+    FrozenCapture files = FrozenCapture.prepare(layout.source(), staging.dir(), layerSettings);
+    try (ScratchDir gateDir = store.workDir()) {
+      PostDumpGate gate = PostDumpGate.open(gateDir.dir(), files, cmd.timeout());
+      CriuFailure dumpFailure = null;
+      try {
+        criu.dump(
+            new DumpSpec(
+                layout.source().pid(),
+                staging.dir(),
+                cmd.leaveRunning(),
+                layout.dumpExternals(),
+                freezeSeconds,
+                Optional.of(gate.script())),
+            cmd.timeout());
+      } catch (CriuFailure e) {
+        dumpFailure = e;
+      } finally {
+        try {
+          gate.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      if (gate.failure().isPresent()) {
+        // CRIU failed the dump because of it and resumed the tree: report the cause.
+        Exception f = gate.failure().get();
+        if (f instanceof LayerTooLargeException tooLarge) {
+          throw new CriuFailure(ErrorReason.UnsupportedWorkload, tooLarge.getMessage(), tooLarge);
+        }
+        throw new CriuFailure(
+            ErrorReason.Internal,
+            "capturing the container's files while frozen failed: " + f.getMessage(),
+            f);
+      }
+      if (dumpFailure != null) {
+        throw dumpFailure;
+      }
+      if (!gate.ran()) {
+        throw new CriuFailure(
+            ErrorReason.CriuFailed, "criu dump succeeded without running its post-dump script");
+      }
+      return files;
     }
   }
 

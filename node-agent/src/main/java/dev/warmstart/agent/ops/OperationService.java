@@ -175,7 +175,9 @@ public final class OperationService {
                             ? RestoreCommand.Stage.HOT
                             : r.prepared() ? RestoreCommand.Stage.WARM : RestoreCommand.Stage.RUN,
                         Duration.ofSeconds(r.timeoutSeconds()),
-                        r.postRestoreHook()),
+                        r.postRestoreHook(),
+                        r.requiresSameGpu(),
+                        r.importFrom()),
                     progress);
         update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));
       }
@@ -196,7 +198,8 @@ public final class OperationService {
                         origin.imageName(),
                         gpus,
                         Duration.ofSeconds(a.timeoutSeconds()),
-                        origin.postRestoreHook()));
+                        origin.postRestoreHook(),
+                        origin.requiresSameGpu()));
         update(id, s -> done(s, timings, prepared.image(), prepared.restoredPid()));
       }
       case DELETE_IMAGE -> {
@@ -251,7 +254,8 @@ public final class OperationService {
         Duration.ofSeconds(c.timeoutSeconds()),
         labels,
         c.preCheckpointHook(),
-        c.replace());
+        c.replace(),
+        c.exportTo());
   }
 
   private ImageSummary summary(StoredImage image) {

@@ -1,5 +1,6 @@
 package dev.warmstart.agent.ops;
 
+import dev.warmstart.api.agent.ImageTransfer;
 import dev.warmstart.api.v1alpha1.HttpHook;
 import java.time.Duration;
 import java.util.List;
@@ -13,6 +14,8 @@ import java.util.Optional;
  * @param stage how far to go: RUN (everything), WARM or HOT (a standby, until {@link
  *     RestoreService#activate})
  * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
+ * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
+ * @param importFrom copy the image from a PersistentVolumeClaim first; null: node-local
  */
 public record RestoreCommand(
     String imageName,
@@ -20,7 +23,30 @@ public record RestoreCommand(
     List<String> targetGpus,
     Stage stage,
     Duration timeout,
-    HttpHook postRestoreHook) {
+    HttpHook postRestoreHook,
+    boolean sameGpu,
+    ImageTransfer importFrom) {
+
+  public RestoreCommand(
+      String imageName,
+      Optional<String> intoContainer,
+      List<String> targetGpus,
+      Stage stage,
+      Duration timeout,
+      HttpHook postRestoreHook,
+      boolean sameGpu) {
+    this(imageName, intoContainer, targetGpus, stage, timeout, postRestoreHook, sameGpu, null);
+  }
+
+  public RestoreCommand(
+      String imageName,
+      Optional<String> intoContainer,
+      List<String> targetGpus,
+      Stage stage,
+      Duration timeout,
+      HttpHook postRestoreHook) {
+    this(imageName, intoContainer, targetGpus, stage, timeout, postRestoreHook, false);
+  }
 
   public RestoreCommand(
       String imageName,

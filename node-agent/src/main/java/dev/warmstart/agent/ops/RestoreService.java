@@ -19,6 +19,7 @@ import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.OpenedImage;
 import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
+import dev.warmstart.agent.transfer.ImageTransfers;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +43,7 @@ public final class RestoreService {
   private final GpuRuntime gpus;
   private final VisibleGpus visibleGpus = new VisibleGpus();
   private final WorkloadHook hooks = new WorkloadHook();
+  private final ImageTransfers transfers;
 
   public RestoreService(
       CriuRunner criu,
@@ -57,6 +59,7 @@ public final class RestoreService {
     this.compatibility = new GpuCompatibility(gpus);
     this.activator = new GpuActivator(gpus, freshDriver);
     this.gpus = gpus;
+    this.transfers = new ImageTransfers(containers);
   }
 
   /** A full restore (CRIU and GPU) of {@code imageName}, on the host or into a container. */
@@ -88,6 +91,12 @@ public final class RestoreService {
       throws CriuFailure {
     Timings timings = new Timings();
     long t = System.nanoTime();
+    if (cmd.importFrom() != null) {
+      progress.step("import");
+      transfers.importImage(store, cmd.imageName(), cmd.importFrom());
+      timings.record("import", t);
+      t = System.nanoTime();
+    }
     progress.step("verify");
     OpenedImage opened = opened(cmd.imageName());
     StoredImage image = opened.image();
@@ -99,6 +108,9 @@ public final class RestoreService {
     t = System.nanoTime();
     progress.step("gpuCheck");
     List<GpuPair> remap = compatibility.check(image.manifest().gpu(), targetGpus(cmd, image));
+    if (cmd.sameGpu()) {
+      GpuCompatibility.requireSameGpus(remap);
+    }
     timings.record("gpuCheck", t);
 
     t = System.nanoTime();
@@ -108,6 +120,11 @@ public final class RestoreService {
             ? containerSpec(image, cmd.intoContainer().get(), work)
             : hostSpec(image, work);
     timings.record("plan", t);
+
+    t = System.nanoTime();
+    progress.step("files");
+    RootfsRestore.prepare(image, spec.root(), containerOf(cmd));
+    timings.record("files", t);
 
     t = System.nanoTime();
     progress.step(cmd.prepareOnly() ? "prepare" : "restore");
@@ -176,6 +193,9 @@ public final class RestoreService {
       throw new CriuFailure(ErrorReason.Internal, "reading the manifest: " + e.getMessage(), e);
     }
     List<GpuPair> remap = compatibility.check(manifest.gpu(), cmd.targetGpus());
+    if (cmd.sameGpu()) {
+      GpuCompatibility.requireSameGpus(remap);
+    }
     timings.record("gpuCheck", t);
     // A tree without CUDA processes holds nothing locked: it runs since its CRIU restore, and
     // activating it needs no driver (the standby pools of CPU-only workloads).
@@ -219,6 +239,17 @@ public final class RestoreService {
           .orElse(List.of());
     } catch (IOException | IllegalArgumentException e) {
       return List.of(); // the plan step reports a missing container
+    }
+  }
+
+  private Optional<ContainerRef> containerOf(RestoreCommand cmd) throws CriuFailure {
+    if (cmd.intoContainer().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return containers.find(cmd.intoContainer().get());
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CriuFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
     }
   }
 

@@ -23,13 +23,15 @@ final class RuncContainer implements TestContainer {
   final Path bundle;
   final Path volume;
   private final Process runc;
+  private final boolean overlay;
   final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
 
-  private RuncContainer(String id, Path bundle, Path volume, Process runc) {
+  private RuncContainer(String id, Path bundle, Path volume, Process runc, boolean overlay) {
     this.id = id;
     this.bundle = bundle;
     this.volume = volume;
     this.runc = runc;
+    this.overlay = overlay;
     Thread reader =
         new Thread(
             () -> {
@@ -54,8 +56,65 @@ final class RuncContainer implements TestContainer {
   /** Starts a container running {@code args} as its PID 1. */
   static RuncContainer start(Path workDir, String id, List<String> args) throws Exception {
     Path bundle = Files.createDirectories(workDir.resolve(id));
-    Path rootfs = buildRootfs(bundle.resolve("rootfs"), id);
-    Path volume = Files.createDirectories(workDir.resolve(id + "-volume"));
+    buildRootfs(bundle.resolve("rootfs"), id);
+    return run(
+        bundle,
+        id,
+        args,
+        Files.createDirectories(workDir.resolve(id + "-volume")),
+        false,
+        java.util.Map.of());
+  }
+
+  /**
+   * Starts a container like {@link #start} that also binds {@code extra} host directories (mount
+   * point inside → host directory), e.g. a PersistentVolumeClaim's.
+   */
+  static RuncContainer startWithMounts(
+      Path workDir, String id, List<String> args, java.util.Map<String, Path> extra)
+      throws Exception {
+    Path bundle = Files.createDirectories(workDir.resolve(id));
+    buildRootfs(bundle.resolve("rootfs"), id);
+    return run(
+        bundle, id, args, Files.createDirectories(workDir.resolve(id + "-volume")), false, extra);
+  }
+
+  /**
+   * Starts a container whose root filesystem is an overlay of the image directory {@code lower}
+   * with a fresh upper directory ({@code <id>-upper}), as containerd's overlayfs snapshotter gives
+   * a container, and {@code volume} bound at /data.
+   */
+  static RuncContainer startOnOverlay(
+      Path workDir, String id, List<String> args, Path lower, Path volume) throws Exception {
+    Path bundle = Files.createDirectories(workDir.resolve(id));
+    Path upper = Files.createDirectories(workDir.resolve(id + "-upper"));
+    Path ovlWork = Files.createDirectories(workDir.resolve(id + "-ovlwork"));
+    Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+    exec(
+        List.of(
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + ovlWork,
+            rootfs.toString()));
+    try {
+      return run(bundle, id, args, Files.createDirectories(volume), true, java.util.Map.of());
+    } catch (Exception e) {
+      exec(List.of("umount", "-l", rootfs.toString()));
+      throw e;
+    }
+  }
+
+  private static RuncContainer run(
+      Path bundle,
+      String id,
+      List<String> args,
+      Path volume,
+      boolean overlay,
+      java.util.Map<String, Path> extra)
+      throws Exception {
 
     exec(List.of("runc", "spec", "--bundle", bundle.toString()));
     ObjectNode config = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
@@ -71,6 +130,11 @@ final class RuncContainer implements TestContainer {
     ObjectNode mount = ((ArrayNode) config.get("mounts")).addObject();
     mount.put("destination", "/data").put("type", "bind").put("source", volume.toString());
     mount.putArray("options").add("rbind").add("rw");
+    for (var e : extra.entrySet()) {
+      ObjectNode m = ((ArrayNode) config.get("mounts")).addObject();
+      m.put("destination", e.getKey()).put("type", "bind").put("source", e.getValue().toString());
+      m.putArray("options").add("rbind").add("rw");
+    }
     JSON.writeValue(bundle.resolve("config.json").toFile(), config);
 
     // The shell stays alive holding the stdio pipe, as containerd's shim does: Java closes a
@@ -95,7 +159,7 @@ final class RuncContainer implements TestContainer {
       }
       Thread.sleep(20);
     }
-    return new RuncContainer(id, bundle, volume, runc);
+    return new RuncContainer(id, bundle, volume, runc, overlay);
   }
 
   /** A busybox-static root filesystem with the test app and a page for httpd to serve. */
@@ -190,5 +254,11 @@ final class RuncContainer implements TestContainer {
         .waitFor(30, TimeUnit.SECONDS);
     runc.descendants().forEach(ProcessHandle::destroyForcibly);
     runc.destroyForcibly();
+    if (overlay) {
+      new ProcessBuilder("umount", "-l", bundle.resolve("rootfs").toString())
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(30, TimeUnit.SECONDS);
+    }
   }
 }

@@ -15,6 +15,8 @@ public enum ConditionReason {
   CheckpointNotReady,
   CheckpointFailed,
   NodeMismatch,
+  /** The pod that mounts a checkpoint's PersistentVolumeClaim is not running yet. */
+  StoragePending,
   // Progressing / Ready
   Dispatched,
   InProgress,
@@ -25,6 +27,7 @@ public enum ConditionReason {
   ImageIntegrityFailed,
   IncompatibleGpu,
   HookFailed,
+  FileChanged,
   RestoreFailed,
   // Standby
   StandbyReady,
@@ -55,6 +58,7 @@ public enum ConditionReason {
       case ImageIntegrityFailed -> ImageIntegrityFailed;
       case IncompatibleGpu -> IncompatibleGpu;
       case HookFailed -> HookFailed;
+      case FileChanged -> FileChanged;
       case UnsupportedWorkload -> UnsupportedWorkload;
       case ProcessNotFound, ContainerNotFound -> restore ? RestoreFailed : ContainerNotFound;
       case ImageNotFound -> restore ? CheckpointNotFound : CheckpointFailed;

@@ -2,6 +2,7 @@ package dev.warmstart.operator.reconciler.checkpoint;
 
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ImageSummary;
+import dev.warmstart.api.agent.ImageTransfer;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
@@ -11,6 +12,7 @@ import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
+import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
 import dev.warmstart.operator.OperatorConfig;
 import dev.warmstart.operator.OperatorMetrics;
 import dev.warmstart.operator.agent.AgentRejectedException;
@@ -50,6 +52,7 @@ public class CheckpointWorkflow {
   private final OperatorConfig config;
   private final Clock clock;
   private final PodValidator validator = new PodValidator();
+  private final StoragePods storagePods;
 
   public CheckpointWorkflow(
       KubernetesClient client,
@@ -66,6 +69,7 @@ public class CheckpointWorkflow {
     this.metrics = metrics;
     this.config = config;
     this.clock = clock;
+    this.storagePods = new StoragePods(config.placeholderImage());
   }
 
   public static String idempotencyKey(GpuCheckpoint cr) {
@@ -110,6 +114,32 @@ public class CheckpointWorkflow {
       return Decision.after(status.waiting(cr, p.reason(), p.message()), config.pollInterval());
     }
     CheckpointTarget t = r.target().orElseThrow();
+    ImageTransfer exportTo = null;
+    Optional<PersistentVolumeClaimStorage> claim = StoragePods.claim(cr);
+    if (claim.isPresent()) {
+      Optional<String> store;
+      try {
+        store = storagePod(cr, claim.get(), t.nodeName());
+      } catch (StorageUnavailable e) {
+        return fail(cr, ConditionReason.StoragePending, e.getMessage());
+      }
+      if (store.isEmpty()) {
+        return Decision.after(
+            status.waiting(
+                cr,
+                ConditionReason.StoragePending,
+                "waiting for pod "
+                    + StoragePods.podName(cr)
+                    + " to mount claim "
+                    + claim.get().claimName()
+                    + " on node "
+                    + t.nodeName()),
+            config.pollInterval());
+      }
+      exportTo =
+          new ImageTransfer(
+              store.get(), StoragePods.MOUNT_PATH, StoragePods.subPath(claim.get()), null);
+    }
     try {
       OperationStatus op =
           agents.submit(
@@ -126,7 +156,9 @@ public class CheckpointWorkflow {
                           "namespace", cr.getMetadata().getNamespace(),
                           "pod", cr.getSpec().podName(),
                           "container", t.containerName(),
-                          "gpucheckpoint", cr.getMetadata().getName()))));
+                          "gpucheckpoint", cr.getMetadata().getName()),
+                      false,
+                      exportTo)));
       events.normal(
           cr,
           EventReason.CheckpointStarted,
@@ -194,9 +226,20 @@ public class CheckpointWorkflow {
     String container =
         Optional.ofNullable(cr.getSpec().containerName())
             .orElseGet(() -> pod == null ? null : validatedContainer(pod, cr));
+    Optional<PersistentVolumeClaimStorage> claim = StoragePods.claim(cr);
+    claim.ifPresent(c -> deleteStoragePod(cr));
     CheckpointArtifact artifact =
         new CheckpointArtifact(
-            img.location(),
+            claim
+                .map(
+                    c ->
+                        "pvc://"
+                            + c.claimName()
+                            + "/"
+                            + StoragePods.subPath(c)
+                            + "/"
+                            + imageName(cr))
+                .orElse(img.location()),
             img.sizeBytes(),
             img.manifestDigest(),
             img.createdAt(),
@@ -207,7 +250,7 @@ public class CheckpointWorkflow {
     events.normal(
         cr,
         EventReason.CheckpointSucceeded,
-        "stored " + (img.sizeBytes() >> 20) + " MiB at " + img.location());
+        "stored " + (img.sizeBytes() >> 20) + " MiB at " + artifact.location());
     String gpuModel = img.gpu() == null ? null : img.gpu().model();
     metrics.finished("checkpoint", "succeeded", tookSinceDispatch(cr));
     metrics.phases("checkpoint", gpuModel, o.timings());
@@ -223,7 +266,64 @@ public class CheckpointWorkflow {
         .orElse(null);
   }
 
+  /**
+   * The container id of the running pod that mounts the checkpoint's claim on its node, creating
+   * the pod first; empty while it starts.
+   */
+  private Optional<String> storagePod(
+      GpuCheckpoint cr, PersistentVolumeClaimStorage claim, String node) {
+    String ns = cr.getMetadata().getNamespace();
+    Pod pod = client.pods().inNamespace(ns).withName(StoragePods.podName(cr)).get();
+    if (pod == null) {
+      client.resource(storagePods.build(cr, claim, node)).create();
+      return Optional.empty();
+    }
+    if (pod.getStatus() == null
+        || !"Running".equals(pod.getStatus().getPhase())
+        || pod.getStatus().getContainerStatuses() == null) {
+      Instant created =
+          pod.getMetadata().getCreationTimestamp() == null
+              ? clock.instant()
+              : Instant.parse(pod.getMetadata().getCreationTimestamp());
+      if (created.plus(config.placeholderTimeout()).isBefore(clock.instant())) {
+        throw new StorageUnavailable(
+            "pod "
+                + pod.getMetadata().getName()
+                + " did not mount claim "
+                + claim.claimName()
+                + " on node "
+                + node
+                + " within "
+                + config.placeholderTimeout()
+                + " (is the claim bound, and mountable there?)");
+      }
+      return Optional.empty();
+    }
+    return pod.getStatus().getContainerStatuses().stream()
+        .filter(c -> c.getState() != null && c.getState().getRunning() != null)
+        .map(c -> c.getContainerID())
+        .filter(java.util.Objects::nonNull)
+        .map(id -> id.replaceFirst("^[a-z0-9-]+://", "")) // as the agent's runc state names it
+        .findFirst();
+  }
+
+  private static final class StorageUnavailable extends RuntimeException {
+    StorageUnavailable(String message) {
+      super(message);
+    }
+  }
+
+  /** The storage pod goes as soon as the copy is done or failed: an RWO claim is free again. */
+  private void deleteStoragePod(GpuCheckpoint cr) {
+    client
+        .pods()
+        .inNamespace(cr.getMetadata().getNamespace())
+        .withName(StoragePods.podName(cr))
+        .delete();
+  }
+
   private Decision<GpuCheckpointStatus> fail(GpuCheckpoint cr, ConditionReason reason, String msg) {
+    StoragePods.claim(cr).ifPresent(c -> deleteStoragePod(cr));
     events.warning(cr, EventReason.CheckpointFailed, msg);
     metrics.finished("checkpoint", reason.name(), tookSinceDispatch(cr));
     return Decision.done(status.failed(cr, reason, msg));

@@ -2,6 +2,8 @@ package dev.warmstart.operator.reconciler.restore;
 
 import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
+import dev.warmstart.operator.reconciler.checkpoint.StoragePods;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Builds the placeholder pod a checkpoint is restored into: the source pod's spec (image, GPU and
@@ -26,6 +29,7 @@ public final class PlaceholderPods {
   public static final String RESTORE_LABEL = "warmstart.dev/restore";
   static final String PAUSE = "/warmstart/pause";
   private static final String BIN_VOLUME = "warmstart-bin";
+  private static final String STORE_VOLUME = "warmstart-store";
 
   private final String placeholderImage;
 
@@ -39,8 +43,15 @@ public final class PlaceholderPods {
 
   /**
    * @param node the node to pin it to (node-local images), or null
+   * @param claim the claim the image is kept on: mounted (read-only) into the restored container at
+   *     {@link StoragePods#MOUNT_PATH}, where the agent reads the image from before restoring; the
+   *     restored process does not see it (CRIU gives it the source container's mounts)
    */
-  public Pod build(GpuRestore cr, CheckpointArtifact artifact, String node) {
+  public Pod build(
+      GpuRestore cr,
+      CheckpointArtifact artifact,
+      String node,
+      Optional<PersistentVolumeClaimStorage> claim) {
     PodSpec source = artifact.sourcePodTemplate().getSpec();
     List<Container> containers = new ArrayList<>();
     for (Container c : source.getContainers()) {
@@ -48,7 +59,7 @@ public final class PlaceholderPods {
         containers.add(c);
         continue;
       }
-      containers.add(
+      ContainerBuilder placeholder =
           new ContainerBuilder(c)
               .withCommand(PAUSE)
               .withArgs()
@@ -56,8 +67,19 @@ public final class PlaceholderPods {
               .withReadinessProbe(null)
               .withStartupProbe(null)
               .addToVolumeMounts(
-                  new VolumeMountBuilder().withName(BIN_VOLUME).withMountPath("/warmstart").build())
-              .build());
+                  new VolumeMountBuilder()
+                      .withName(BIN_VOLUME)
+                      .withMountPath("/warmstart")
+                      .build());
+      if (claim.isPresent()) {
+        placeholder.addToVolumeMounts(
+            new VolumeMountBuilder()
+                .withName(STORE_VOLUME)
+                .withMountPath(StoragePods.MOUNT_PATH)
+                .withReadOnly(true)
+                .build());
+      }
+      containers.add(placeholder.build());
     }
     Container copier =
         new ContainerBuilder()
@@ -74,6 +96,16 @@ public final class PlaceholderPods {
             .addToVolumes(
                 new VolumeBuilder().withName(BIN_VOLUME).withNewEmptyDir().endEmptyDir().build())
             .withRestartPolicy("Never");
+    claim.ifPresent(
+        c ->
+            spec.addToVolumes(
+                new VolumeBuilder()
+                    .withName(STORE_VOLUME)
+                    .withNewPersistentVolumeClaim()
+                    .withClaimName(c.claimName())
+                    .withReadOnly(true)
+                    .endPersistentVolumeClaim()
+                    .build()));
     if (node != null) {
       spec.withNodeName(node);
     } else if (cr.getSpec().nodeName() != null) {

@@ -1,6 +1,7 @@
 package dev.warmstart.operator.reconciler.restore;
 
 import dev.warmstart.api.agent.ActivateRequest;
+import dev.warmstart.api.agent.ImageTransfer;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
@@ -8,10 +9,12 @@ import dev.warmstart.api.agent.RestoreRequest;
 import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
+import dev.warmstart.api.v1alpha1.GpuRemapPolicy;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
 import dev.warmstart.api.v1alpha1.GpuStandbyPool;
+import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
 import dev.warmstart.api.v1alpha1.RestorePhase;
 import dev.warmstart.api.v1alpha1.StandbyMode;
 import dev.warmstart.operator.OperatorConfig;
@@ -23,6 +26,7 @@ import dev.warmstart.operator.event.EventReason;
 import dev.warmstart.operator.event.EventRecorder;
 import dev.warmstart.operator.reconciler.Backoff;
 import dev.warmstart.operator.reconciler.Decision;
+import dev.warmstart.operator.reconciler.checkpoint.StoragePods;
 import dev.warmstart.operator.reconciler.pool.PoolWorkflow;
 import dev.warmstart.operator.status.ConditionReason;
 import dev.warmstart.operator.status.RestoreStatusFactory;
@@ -123,6 +127,11 @@ public class RestoreWorkflow {
           config.pollInterval());
     }
     CheckpointArtifact artifact = ckpt.getStatus().artifact();
+    Optional<PersistentVolumeClaimStorage> claim = StoragePods.claim(ckpt);
+    if (claim.isPresent() && artifact.sourcePodTemplate() != null) {
+      // Kept on a claim: any node that can mount it; the placeholder mounts it for the import.
+      return placeholder(cr, artifact, null, claim);
+    }
     if (artifact.location() == null
         || !artifact.location().startsWith(HOSTPATH)
         || artifact.sourcePodTemplate() == null) {
@@ -143,17 +152,22 @@ public class RestoreWorkflow {
               + " only; spec.nodeName asks for "
               + cr.getSpec().nodeName());
     }
-    return placeholder(cr, artifact, node);
+    return placeholder(cr, artifact, node, Optional.empty());
   }
 
   private Decision<GpuRestoreStatus> placeholder(
-      GpuRestore cr, CheckpointArtifact artifact, String node) {
+      GpuRestore cr,
+      CheckpointArtifact artifact,
+      String node,
+      Optional<PersistentVolumeClaimStorage> claim) {
     String name = PlaceholderPods.podName(cr);
     Pod pod = client.pods().inNamespace(cr.getMetadata().getNamespace()).withName(name).get();
     if (pod == null) {
-      pod = client.resource(placeholders.build(cr, artifact, node)).create();
+      pod = client.resource(placeholders.build(cr, artifact, node, claim)).create();
       events.normal(
-          cr, EventReason.PlaceholderCreated, "placeholder pod " + name + " on node " + node);
+          cr,
+          EventReason.PlaceholderCreated,
+          "placeholder pod " + name + (node == null ? "" : " on node " + node));
       return Decision.after(
           status.scheduling(cr, name, "placeholder pod " + name + " created"),
           config.pollInterval());
@@ -207,7 +221,17 @@ public class RestoreWorkflow {
                       600,
                       cr.getSpec().standby() != StandbyMode.None ? true : null,
                       cr.getSpec().standby() == StandbyMode.Hot ? true : null,
-                      cr.getSpec().postRestoreHook())));
+                      cr.getSpec().postRestoreHook(),
+                      cr.getSpec().gpuRemap() == GpuRemapPolicy.SameGpu ? true : null,
+                      claim
+                          .map(
+                              c ->
+                                  new ImageTransfer(
+                                      containerId.get(),
+                                      StoragePods.MOUNT_PATH,
+                                      StoragePods.subPath(c),
+                                      artifact.digest()))
+                          .orElse(null))));
       events.normal(cr, EventReason.RestoreStarted, "restoring into " + name + " on " + podNode);
       return Decision.after(status.dispatched(cr, podNode, op.id()), config.pollInterval());
     } catch (AgentUnavailableException e) {

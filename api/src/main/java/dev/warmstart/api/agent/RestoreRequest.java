@@ -14,6 +14,9 @@ import java.util.List;
  *     Hot standby, whose activation is only the unlock)
  * @param postRestoreHook called on the workload once it runs (after the restore, or after the
  *     activation of a standby), e.g. to warm it up; a failure fails the operation (HookFailed)
+ * @param expectedImageDigest the image's manifest digest as the checkpoint recorded it
+ *     ("sha256:..."); the agent refuses to restore an image of that name with another digest
+ *     (ImageIntegrityFailed): it was replaced or is another checkpoint's. Null: not checked
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
@@ -23,7 +26,27 @@ public record RestoreRequest(
     int timeoutSeconds,
     Boolean prepareOnly,
     Boolean keepLocked,
-    HttpHook postRestoreHook) {
+    HttpHook postRestoreHook,
+    String expectedImageDigest) {
+
+  public RestoreRequest(
+      String imageName,
+      String intoContainerId,
+      List<String> targetGpuUuids,
+      int timeoutSeconds,
+      Boolean prepareOnly,
+      Boolean keepLocked,
+      HttpHook postRestoreHook) {
+    this(
+        imageName,
+        intoContainerId,
+        targetGpuUuids,
+        timeoutSeconds,
+        prepareOnly,
+        keepLocked,
+        postRestoreHook,
+        null);
+  }
 
   public RestoreRequest(
       String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {

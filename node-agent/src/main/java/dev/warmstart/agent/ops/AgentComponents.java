@@ -70,7 +70,8 @@ public record AgentComponents(
             containers,
             clock,
             s.nodeName(),
-            new GpuProbe(gpus, new MpsDetector())),
+            new GpuProbe(gpus, new MpsDetector()),
+            new FreshDriver(s.pluginDir(), s.criuEnvironment())),
         new RestoreService(
             criu,
             store,

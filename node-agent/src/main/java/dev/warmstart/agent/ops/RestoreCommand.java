@@ -13,6 +13,8 @@ import java.util.Optional;
  * @param stage how far to go: RUN (everything), WARM or HOT (a standby, until {@link
  *     RestoreService#activate})
  * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
+ * @param expectedDigest the image digest the checkpoint recorded ("sha256:..."); an image with
+ *     another digest is refused (ImageIntegrityFailed); null: any verified image of that name
  */
 public record RestoreCommand(
     String imageName,
@@ -20,7 +22,18 @@ public record RestoreCommand(
     List<String> targetGpus,
     Stage stage,
     Duration timeout,
-    HttpHook postRestoreHook) {
+    HttpHook postRestoreHook,
+    String expectedDigest) {
+
+  public RestoreCommand(
+      String imageName,
+      Optional<String> intoContainer,
+      List<String> targetGpus,
+      Stage stage,
+      Duration timeout,
+      HttpHook postRestoreHook) {
+    this(imageName, intoContainer, targetGpus, stage, timeout, postRestoreHook, null);
+  }
 
   public RestoreCommand(
       String imageName,

@@ -207,7 +207,9 @@ public class RestoreWorkflow {
                       600,
                       cr.getSpec().standby() != StandbyMode.None ? true : null,
                       cr.getSpec().standby() == StandbyMode.Hot ? true : null,
-                      cr.getSpec().postRestoreHook())));
+                      cr.getSpec().postRestoreHook(),
+                      // the agent refuses an image that is not the one this checkpoint made
+                      artifact.digest())));
       events.normal(cr, EventReason.RestoreStarted, "restoring into " + name + " on " + podNode);
       return Decision.after(status.dispatched(cr, podNode, op.id()), config.pollInterval());
     } catch (AgentUnavailableException e) {

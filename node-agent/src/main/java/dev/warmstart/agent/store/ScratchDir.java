@@ -150,7 +150,7 @@ public final class ScratchDir implements AutoCloseable {
           if (!Files.exists(dir) && !Files.exists(parent.resolve(dir.getFileName() + LOCK))) {
             Files.deleteIfExists(p); // its directory is gone
           }
-        } else if (!Files.exists(parent.resolve(name + LOCK))) {
+        } else if (!Files.exists(parent.resolve(name + LOCK)) && !keep.test(p)) {
           // A directory with no lock file: its owner died before this version locked, or between
           // deleting it and its lock. Either way nobody works in it.
           salvage.from(p);

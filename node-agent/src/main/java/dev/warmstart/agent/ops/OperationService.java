@@ -59,6 +59,7 @@ public final class OperationService {
 
   private final AtomicInteger inFlight = new AtomicInteger();
   private final int capacity;
+  private final int keptFinished;
   private final HugePages hugePages;
   private final List<String> recovered = new CopyOnWriteArrayList<>();
 
@@ -109,6 +110,21 @@ public final class OperationService {
       HugePages hugePages,
       int capacity)
       throws IOException {
+    this(agent, journal, executor, clock, nodeName, procfs, hugePages, capacity, KEPT_FINISHED);
+  }
+
+  OperationService(
+      AgentComponents agent,
+      OperationJournal journal,
+      ExecutorService executor,
+      Clock clock,
+      String nodeName,
+      Procfs procfs,
+      HugePages hugePages,
+      int capacity,
+      int keptFinished)
+      throws IOException {
+    this.keptFinished = keptFinished;
     this.capacity = capacity;
     this.hugePages = hugePages;
     this.agent = agent;
@@ -618,7 +634,7 @@ public final class OperationService {
                 java.util.Comparator.comparing(
                     (OperationJournal.Entry x) -> String.valueOf(x.status().finishedAt())))
             .toList();
-    for (int i = 0; i < finished.size() - KEPT_FINISHED; i++) {
+    for (int i = 0; i < finished.size() - keptFinished; i++) {
       OperationStatus old = finished.get(i).status();
       try {
         journal.delete(old.id());

@@ -613,6 +613,9 @@ public final class OperationService {
       String id, java.util.function.UnaryOperator<OperationStatus> change) {
     OperationJournal.Entry e = byId.get(id);
     OperationJournal.Entry next = new OperationJournal.Entry(e.request(), change.apply(e.status()));
+    if (next.status().state().isTerminal() && !e.status().state().isTerminal()) {
+      forgetOldest(id); // before this one counts as finished: readers never see more than kept
+    }
     byId.put(id, next);
     try {
       journal.write(next);
@@ -620,21 +623,18 @@ public final class OperationService {
       // Kept in memory and answered; a restart without the write treats the step as interrupted.
       LOG.errorf("cannot journal operation %s: %s", id, ex.getMessage());
     }
-    if (next.status().state().isTerminal()) {
-      forgetOldest();
-    }
   }
 
   /** Keeps the journal and memory bounded: the oldest finished operations go first. */
-  private void forgetOldest() {
+  private void forgetOldest(String finishing) {
     List<OperationJournal.Entry> finished =
         byId.values().stream()
-            .filter(x -> x.status().state().isTerminal())
+            .filter(x -> x.status().state().isTerminal() && !x.status().id().equals(finishing))
             .sorted(
                 java.util.Comparator.comparing(
                     (OperationJournal.Entry x) -> String.valueOf(x.status().finishedAt())))
             .toList();
-    for (int i = 0; i < finished.size() - keptFinished; i++) {
+    for (int i = 0; i < finished.size() - (keptFinished - 1); i++) {
       OperationStatus old = finished.get(i).status();
       try {
         journal.delete(old.id());

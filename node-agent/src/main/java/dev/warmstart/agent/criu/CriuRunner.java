@@ -81,7 +81,19 @@ public final class CriuRunner {
     pb.environment().put("WARMSTART_LEAVE_RUNNING", spec.leaveRunning() ? "1" : "0");
     pb.environment()
         .put("WARMSTART_LOCK_TIMEOUT_MS", Long.toString(spec.freezeTimeoutSeconds() * 1000L));
-    return run(pb, log, timeout, "dump");
+    // A CRIU that must be killed still holds the tree: its sockets leave repair mode first.
+    java.util.function.Supplier<String> beforeKill =
+        () ->
+            " (first took "
+                + Signals.leaveTcpRepair(
+                    java.util.stream.Stream.concat(
+                            java.util.stream.Stream.of(spec.pid()),
+                            ProcessHandle.of(spec.pid()).stream()
+                                .flatMap(ProcessHandle::descendants)
+                                .map(h -> (int) h.pid()))
+                        .toList())
+                + " TCP socket(s) of the tree out of repair mode)";
+    return run(pb, log, timeout, "dump", beforeKill);
   }
 
   public CriuRun restore(RestoreSpec spec, Duration timeout) throws CriuFailure {
@@ -151,7 +163,7 @@ public final class CriuRunner {
           pb.environment().put("WARMSTART_VERIFY_GATE", g.toString());
           pb.environment().put("WARMSTART_VERIFY_TIMEOUT_S", Long.toString(timeout.toSeconds()));
         });
-    return run(pb, log, timeout, "restore");
+    return run(pb, log, timeout, "restore", () -> "");
   }
 
   private ProcessBuilder withEnvironment(ProcessBuilder pb) {
@@ -163,7 +175,12 @@ public final class CriuRunner {
     settings.pluginDir().ifPresent(d -> cmd.addAll(List.of("--libdir", d.toString())));
   }
 
-  private CriuRun run(ProcessBuilder pb, Path log, Duration timeout, String action)
+  private CriuRun run(
+      ProcessBuilder pb,
+      Path log,
+      Duration timeout,
+      String action,
+      java.util.function.Supplier<String> beforeKill)
       throws CriuFailure {
     long start = System.nanoTime();
     Path console;
@@ -172,7 +189,7 @@ public final class CriuRunner {
       pb.redirectErrorStream(true).redirectOutput(console.toFile());
       Process p = pb.start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        String how = stop(p, log);
+        String how = stop(p, log, beforeKill);
         Files.deleteIfExists(console);
         throw new CriuFailure(
             ErrorReason.Timeout,
@@ -205,7 +222,8 @@ public final class CriuRunner {
    * devices given back, tree resumed. Only a CRIU that does not end within the grace period (and no
    * driver call) is killed. Returns what happened, for the failure message.
    */
-  private String stop(Process p, Path log) throws InterruptedException {
+  private String stop(Process p, Path log, java.util.function.Supplier<String> beforeKill)
+      throws InterruptedException {
     long driverDeadline = System.nanoTime() + DRIVER_CALL_LIMIT.toNanos();
     boolean waitedForDriver = false;
     while (p.isAlive() && CriuLog.driverCallInProgress(log) && System.nanoTime() < driverDeadline) {
@@ -226,13 +244,15 @@ public final class CriuRunner {
     if (!p.isAlive()) {
       return "it was asked to stop" + waited + exitNote(p, log);
     }
+    String undone = beforeKill.get();
     p.descendants().forEach(ProcessHandle::destroyForcibly);
     p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     return "it was asked to stop"
         + waited
         + " but did not end within "
         + settings.stopGrace()
-        + " and was killed";
+        + " and was killed"
+        + undone;
   }
 
   private static String exitNote(Process p, Path log) {

@@ -29,6 +29,7 @@ public record AgentComponents(
    * @param criuBinary the criu executable
    * @param pluginDir folder with CRIU plugins, if any
    * @param runcStateRoots runc state directories to find containers in
+   * @param criuStopGrace how long a CRIU asked to stop may take before it is killed
    */
   public record Settings(
       Path storeRoot,
@@ -36,7 +37,25 @@ public record AgentComponents(
       Optional<Path> pluginDir,
       List<Path> runcStateRoots,
       String nodeName,
-      Map<String, String> criuEnvironment) {
+      Map<String, String> criuEnvironment,
+      java.time.Duration criuStopGrace) {
+
+    public Settings(
+        Path storeRoot,
+        Path criuBinary,
+        Optional<Path> pluginDir,
+        List<Path> runcStateRoots,
+        String nodeName,
+        Map<String, String> criuEnvironment) {
+      this(
+          storeRoot,
+          criuBinary,
+          pluginDir,
+          runcStateRoots,
+          nodeName,
+          criuEnvironment,
+          CriuSettings.DEFAULT_STOP_GRACE);
+    }
 
     public Settings(
         Path storeRoot,
@@ -56,7 +75,9 @@ public record AgentComponents(
       throws IOException {
     ImageStore store = new ImageStore(s.storeRoot());
     CriuRunner criu =
-        new CriuRunner(new CriuSettings(s.criuBinary(), s.pluginDir(), s.criuEnvironment()));
+        new CriuRunner(
+            new CriuSettings(
+                s.criuBinary(), s.pluginDir(), s.criuEnvironment(), s.criuStopGrace()));
     Procfs procfs = new Procfs();
     ContainerLocator containers = new ContainerLocator(s.runcStateRoots());
     return new AgentComponents(

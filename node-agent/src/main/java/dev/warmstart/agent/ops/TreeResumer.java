@@ -4,12 +4,9 @@ import dev.warmstart.agent.gpu.FreshDriver;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.proc.Signals;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Puts back what an interrupted dump may have left on a tree: stopped tasks are continued, TCP
@@ -101,32 +98,9 @@ public final class TreeResumer {
         problems.add("could not check the CUDA state: " + e.getMessage());
       }
     }
-    int sockets = 0;
-    for (int pid : pids) {
-      sockets += outOfRepair(pid);
-    }
+    int sockets = Signals.leaveTcpRepair(pids);
     int resumed = resume(pids);
     int alive = (int) pids.stream().filter(p -> ProcessHandle.of(p).isPresent()).count();
     return new Undo(alive, resumed, sockets, cuda, problems);
-  }
-
-  private int outOfRepair(int pid) {
-    Path fds = Path.of("/proc", Integer.toString(pid), "fd");
-    int n = 0;
-    try (Stream<Path> s = Files.list(fds)) {
-      for (Path fd : s.toList()) {
-        try {
-          if (Files.readSymbolicLink(fd).toString().startsWith("socket:")
-              && Signals.leaveTcpRepair(pid, Integer.parseInt(fd.getFileName().toString()))) {
-            n++;
-          }
-        } catch (IOException | NumberFormatException e) {
-          // closed meanwhile
-        }
-      }
-    } catch (IOException | java.io.UncheckedIOException e) {
-      // the task is gone
-    }
-    return n;
   }
 }

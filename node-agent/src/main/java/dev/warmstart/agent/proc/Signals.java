@@ -4,6 +4,12 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.ptr.IntByReference;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Signals and socket repair from the JVM through libc (kill(2), pidfd_getfd(2)): the agent image
@@ -50,6 +56,33 @@ public final class Signals {
       throw new IllegalStateException(
           "kill(" + pid + ", " + signal + "): errno " + e.getErrorCode());
     }
+  }
+
+  /**
+   * Takes every TCP socket of {@code pids} out of repair mode; returns how many were in it. Done
+   * while the tasks are still held (before a stuck CRIU is killed and its tracees resume): a {@code
+   * recv} restarted on a socket in repair mode fails with EPERM, and the workload drops the
+   * connection.
+   */
+  public static int leaveTcpRepair(List<Integer> pids) {
+    int n = 0;
+    for (int pid : pids) {
+      try (Stream<Path> s = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
+        for (Path fd : s.toList()) {
+          try {
+            if (Files.readSymbolicLink(fd).toString().startsWith("socket:")
+                && leaveTcpRepair(pid, Integer.parseInt(fd.getFileName().toString()))) {
+              n++;
+            }
+          } catch (IOException | NumberFormatException e) {
+            // closed meanwhile
+          }
+        }
+      } catch (IOException | UncheckedIOException e) {
+        // the task is gone
+      }
+    }
+    return n;
   }
 
   /**

@@ -80,17 +80,40 @@ class FaultInjectionIT {
         Clock.systemUTC());
   }
 
-  /** An established connection to the workload's HTTP server, which then blocks reading it. */
+  /**
+   * An established connection the workload's HTTP server has accepted and then blocks reading: the
+   * request line is sent, the headers' end is not.
+   */
   private static Socket idleConnection(Workload w) throws Exception {
     Socket s = new Socket(InetAddress.getLoopbackAddress(), w.port);
     s.setSoTimeout(15_000);
+    s.getOutputStream().write("GET / HTTP/1.0\r\n".getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    for (int i = 0; i < 250 && sockets(w.pid()) < 2; i++) {
+      Thread.sleep(20);
+    }
+    assertThat(sockets(w.pid())).as("listener and the accepted connection").isEqualTo(2);
     return s;
+  }
+
+  private static long sockets(int pid) throws Exception {
+    try (Stream<Path> fds = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
+      return fds.filter(
+              f -> {
+                try {
+                  return Files.readSymbolicLink(f).toString().startsWith("socket:");
+                } catch (java.io.IOException e) {
+                  return false;
+                }
+              })
+          .count();
+    }
   }
 
   /** The workload answers a request on that same connection: its recv works. */
   private static String requestOn(Socket s) throws Exception {
     OutputStream out = s.getOutputStream();
-    out.write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
     out.flush();
     return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
         .readLine();
@@ -128,7 +151,6 @@ class FaultInjectionIT {
     try (Workload w = Workload.tree(4)) {
       long last = w.state(T).get("last").asLong();
       try (Socket conn = idleConnection(w)) {
-        Thread.sleep(200); // the server is now blocked in recv on this connection
         Throwable failure =
             catchThrowable(
                 () ->
@@ -157,6 +179,64 @@ class FaultInjectionIT {
       assertThat(w.state(T).get("last").asLong()).as("child still counting").isGreaterThan(last);
       assertThat(agent.store().list()).isEmpty();
       assertThat(stagingEntries(dir.resolve("store"))).as("no partial image").isZero();
+    }
+  }
+
+  /**
+   * G1, when CRIU does not stop: a CRIU that does not end within the grace period after SIGTERM
+   * (here: frozen by the test) is killed, and the agent itself takes the connection out of TCP
+   * repair mode and resumes the tree. (No network lock here: the agent cannot remove CRIU's
+   * nftables table, see docs/guarantees.md.)
+   */
+  @Test
+  void aCriuThatDoesNotStopIsKilledAndTheAgentPutsTheConnectionBack() throws Exception {
+    Path marker = dir.resolve("frozen");
+    slowPostDumpConfig(marker, 30);
+    Path conf = dir.resolve("criu.conf");
+    Files.writeString(
+        conf, Files.readString(conf).replace("network-lock nftables", "network-lock skip"));
+    AgentComponents agent =
+        AgentComponents.create(
+            new AgentComponents.Settings(
+                dir.resolve("store"),
+                TestEnv.criu(),
+                Optional.empty(),
+                AgentComponents.DEFAULT_RUNC_ROOTS,
+                "n1",
+                Map.of("CRIU_CONFIG_FILE", conf.toString()),
+                Duration.ofSeconds(1)),
+            Clock.systemUTC());
+    try (Workload w = Workload.tree(4)) {
+      w.state(T);
+      try (Socket conn = idleConnection(w)) {
+        CompletableFuture<Throwable> dump =
+            CompletableFuture.supplyAsync(
+                () ->
+                    catchThrowable(
+                        () ->
+                            agent
+                                .checkpoints()
+                                .checkpoint(
+                                    new CheckpointCommand(
+                                        ProcessTarget.ofPid(w.pid()),
+                                        "app",
+                                        true,
+                                        Duration.ofSeconds(4),
+                                        Map.of()),
+                                    Progress.NONE)));
+        awaitFile(marker, Duration.ofSeconds(60));
+        ProcessHandle criu = awaitCriu("dump", Duration.ofSeconds(10));
+        dev.warmstart.agent.proc.Signals.send(
+            (int) criu.pid(), dev.warmstart.agent.proc.Signals.SIGSTOP); // deaf to SIGTERM now
+        Throwable failure = dump.get(2, TimeUnit.MINUTES);
+        assertThat(failure)
+            .isInstanceOfSatisfying(
+                CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+            .hasMessageContaining(
+                "was killed (first took 1 TCP socket(s) of the tree out of repair");
+        assertThat(requestOn(conn)).startsWith("HTTP/1.0 200");
+      }
+      assertThat(stopped(w.pid())).isFalse();
     }
   }
 
@@ -458,8 +538,13 @@ class FaultInjectionIT {
         Clock.systemUTC());
   }
 
-  /** The CRIU restore this JVM started (CRIU runs through its own ld-linux). */
   private static ProcessHandle awaitCriuRestore(Duration timeout) throws InterruptedException {
+    return awaitCriu("restore", timeout);
+  }
+
+  /** The CRIU {@code action} this JVM started (CRIU runs through its own ld-linux). */
+  private static ProcessHandle awaitCriu(String action, Duration timeout)
+      throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < end) {
       Optional<ProcessHandle> criu =
@@ -471,7 +556,7 @@ class FaultInjectionIT {
                           .arguments()
                           .map(
                               a ->
-                                  List.of(a).contains("restore")
+                                  List.of(a).contains(action)
                                       && List.of(a).toString().contains("libexec/criu"))
                           .orElse(false))
               .findFirst();
@@ -480,7 +565,7 @@ class FaultInjectionIT {
       }
       Thread.sleep(20);
     }
-    throw new AssertionError("no criu restore started");
+    throw new AssertionError("no criu " + action + " started");
   }
 
   private static OperationStatus await(OperationService ops, String id)

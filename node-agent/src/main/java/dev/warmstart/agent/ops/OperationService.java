@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,8 +30,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -48,17 +45,12 @@ public final class OperationService {
   private static final Logger LOG = Logger.getLogger(OperationService.class);
   private final AgentComponents agent;
   private final OperationJournal journal;
-  private final ExecutorService executor;
   private final Clock clock;
   private final String nodeName;
   private final Map<String, OperationJournal.Entry> byId = new ConcurrentHashMap<>();
   private final Map<String, String> idByKey = new ConcurrentHashMap<>();
 
-  /** Images an operation runs on now, and the operations waiting for each (no thread held). */
-  private final Map<String, ArrayDeque<String>> waiting = new HashMap<>();
-
-  private final AtomicInteger inFlight = new AtomicInteger();
-  private final int capacity;
+  private final OperationQueue queue;
   private final int keptFinished;
   private final HugePages hugePages;
   private final List<String> recovered = new CopyOnWriteArrayList<>();
@@ -125,11 +117,15 @@ public final class OperationService {
       int keptFinished)
       throws IOException {
     this.keptFinished = keptFinished;
-    this.capacity = capacity;
+    this.queue =
+        new OperationQueue(
+            executor,
+            capacity,
+            this::run,
+            id -> update(id, s -> failed(s, ErrorReason.Internal, "the agent is shutting down")));
     this.hugePages = hugePages;
     this.agent = agent;
     this.journal = journal;
-    this.executor = executor;
     this.clock = clock;
     this.nodeName = nodeName;
     recover();
@@ -151,13 +147,7 @@ public final class OperationService {
       }
       return e.status();
     }
-    if (inFlight.get() >= capacity) {
-      throw new BusyException(
-          inFlight.get()
-              + " operations are accepted and not finished on this node, the most it takes ("
-              + capacity
-              + "): retry later");
-    }
+    queue.requireRoom();
     String id = UUID.randomUUID().toString();
     OperationStatus accepted =
         new OperationStatus(
@@ -192,54 +182,8 @@ public final class OperationService {
     return byId.values().stream().map(OperationJournal.Entry::status).toList();
   }
 
-  /**
-   * Runs an operation on the executor, or queues it behind the one running on the same image: a
-   * waiting operation holds no thread.
-   */
   private void dispatch(String id) {
-    inFlight.incrementAndGet();
-    String image = imageOf(byId.get(id).request());
-    synchronized (waiting) {
-      ArrayDeque<String> queue = waiting.get(image);
-      if (queue != null) {
-        queue.add(id);
-        return;
-      }
-      waiting.put(image, new ArrayDeque<>());
-    }
-    start(id, image);
-  }
-
-  private void start(String id, String image) {
-    try {
-      executor.execute(() -> runThenNext(id, image));
-    } catch (RejectedExecutionException e) {
-      update(id, s -> failed(s, ErrorReason.Internal, "the agent is shutting down"));
-      next(image);
-    }
-  }
-
-  private void runThenNext(String id, String image) {
-    try {
-      run(id);
-    } finally {
-      next(image);
-    }
-  }
-
-  private void next(String image) {
-    inFlight.decrementAndGet();
-    String next;
-    synchronized (waiting) {
-      ArrayDeque<String> queue = waiting.get(image);
-      next = queue == null ? null : queue.poll();
-      if (next == null) {
-        waiting.remove(image);
-      }
-    }
-    if (next != null) {
-      start(next, image);
-    }
+    queue.dispatch(id, imageOf(byId.get(id).request()));
   }
 
   private void run(String id) {
@@ -427,7 +371,7 @@ public final class OperationService {
   /** Whether this service can take work: its journal is writable and its executor runs. */
   public void probe() throws IOException {
     journal.probe();
-    if (executor.isShutdown()) {
+    if (queue.isShutdown()) {
       throw new IOException("the operation executor is shut down");
     }
   }

@@ -70,6 +70,20 @@ static void fail_proc(struct ws_proc *p, const char *what, ws_curesult r)
 	ws_err("%s\n", p->error);
 }
 
+/*
+ * Every driver call on a process is bracketed in CRIU's log ("driver call begins/ends"), so that
+ * the agent can tell one is in progress and never kills CRIU in the middle of it.
+ */
+static void call_begins(const char *what, int pid)
+{
+	ws_info("driver call begins: %s of pid %d\n", what, pid);
+}
+
+static void call_ends(const char *what, int pid, ws_curesult r)
+{
+	ws_info("driver call ends: %s of pid %d (%d)\n", what, pid, r);
+}
+
 /* Driver calls only: safe on any thread. */
 static void *run_job(void *arg)
 {
@@ -81,7 +95,9 @@ static void *run_job(void *arg)
 	if (w->job == JOB_CHECKPOINT) {
 		struct ws_plain_args args = { { 0 } };
 		t = ws_now_ms();
+		call_begins("checkpoint", p->pid);
 		r = cuda.checkpoint(p->pid, &args);
+		call_ends("checkpoint", p->pid, r);
 		p->checkpoint_ms = ws_now_ms() - t;
 		if (r)
 			fail_proc(p, "checkpoint", r);
@@ -93,7 +109,9 @@ static void *run_job(void *arg)
 	if (w->job == JOB_RESTORE_UNLOCK && (p->checkpointed || p->initial_state == WS_CUDA_CHECKPOINTED)) {
 		ws_debug("driver restore of pid %d\n", p->pid);
 		t = ws_now_ms();
+		call_begins("restore", p->pid);
 		r = ws_cuda_restore(&cuda, p->pid, &remap);
+		call_ends("restore", p->pid, r);
 		ws_debug("driver restore of pid %d returned %d after %.1f ms\n", p->pid, r, ws_now_ms() - t);
 		p->restore_ms = ws_now_ms() - t;
 		if (r) {
@@ -108,7 +126,9 @@ static void *run_job(void *arg)
 	{
 		struct ws_plain_args args = { { 0 } };
 		t = ws_now_ms();
+		call_begins("unlock", p->pid);
 		r = cuda.unlock(p->pid, &args);
+		call_ends("unlock", p->pid, r);
 		p->unlock_ms = ws_now_ms() - t;
 		p->unlocked_at_ms = ws_now_ms();
 		if (r)
@@ -250,7 +270,9 @@ static int ws_pause_devices(int pid)
 	args.timeout_ms = ws_lock_timeout_ms();
 	t = ws_now_ms();
 	p->locked_at_ms = t;
+	call_begins("lock", pid);
 	r = cuda.lock(pid, &args);
+	call_ends("lock", pid, r);
 	p->lock_ms = ws_now_ms() - t;
 	if (r) {
 		fail_proc(p, "lock", r);

@@ -1,5 +1,6 @@
 package dev.warmstart.agent;
 
+import dev.warmstart.agent.criu.CriuSettings;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.GpuSettings;
 import dev.warmstart.agent.gpu.WarmContextPool;
@@ -10,8 +11,11 @@ import dev.warmstart.agent.ops.OperationService;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.rootfs.LayerSettings;
 import dev.warmstart.agent.store.ImageStore;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,9 +24,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jboss.logging.Logger;
 
 /** Wires the agent's core (plain classes, shared with the CLI) into Quarkus. */
 public class AgentBeans {
+  private static final Logger LOG = Logger.getLogger(AgentBeans.class);
 
   @Produces
   @Singleton
@@ -62,7 +72,8 @@ public class AgentBeans {
             criuEnv,
             new LayerSettings(
                 config.writableLayer().maxBytes(),
-                config.writableLayer().exclude().orElse(List.of()))),
+                config.writableLayer().exclude().orElse(List.of())),
+            CriuSettings.DEFAULT_STOP_GRACE),
         clock,
         gpus);
   }
@@ -78,11 +89,42 @@ public class AgentBeans {
 
   @Produces
   @Singleton
-  HugePages hugePages(AgentConfig config) throws IOException {
+  HugePages hugePages(AgentConfig config) {
     HugePages thp =
         new HugePages(config.thp(), config.thpSysfs(), config.journalDir().resolve("thp-original"));
-    thp.recover();
+    try {
+      thp.recover();
+    } catch (IOException | RuntimeException e) {
+      // A THP switch that cannot be written is a lost tuning, not a reason to refuse operations.
+      LOG.warnf("could not put back the THP policy an earlier run changed: %s", e.getMessage());
+    }
     return thp;
+  }
+
+  /** Threads for operations only, {@code workers} of them; waiting operations hold none. */
+  @Produces
+  @Singleton
+  @Named("operations")
+  ExecutorService operationExecutor(AgentConfig config) {
+    if (config.workers() < 1 || config.maxOperations() < 1) {
+      throw new IllegalArgumentException("warmstart.agent.workers and max-operations must be >= 1");
+    }
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(
+        config.workers(),
+        config.workers(),
+        60,
+        TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), // bounded by OperationService's capacity
+        r -> {
+          Thread t = new Thread(r, "operation-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  void stopOperationExecutor(@Disposes @Named("operations") ExecutorService executor) {
+    executor.shutdownNow();
   }
 
   @Produces
@@ -90,17 +132,31 @@ public class AgentBeans {
   OperationService operations(
       AgentComponents components,
       AgentConfig config,
-      ExecutorService executor,
+      @Named("operations") ExecutorService executor,
       Clock clock,
       HugePages hugePages)
       throws IOException {
-    return new OperationService(
-        components,
-        new OperationJournal(config.journalDir()),
-        executor,
-        clock,
-        config.nodeName(),
-        new Procfs(),
-        hugePages);
+    OperationService ops =
+        new OperationService(
+            components,
+            new OperationJournal(config.journalDir()),
+            executor,
+            clock,
+            config.nodeName(),
+            new Procfs(),
+            hugePages,
+            config.maxOperations());
+    ops.recovered().forEach(r -> LOG.infof("recovered operation %s", r));
+    return ops;
+  }
+
+  /**
+   * Recovery runs when the agent starts, not when the first API call happens to create the service:
+   * a workload an interrupted dump left stopped must not wait for the operator to call.
+   */
+  void recoverAtStart(@Observes StartupEvent start, OperationService operations) {
+    LOG.infof(
+        "operation service ready (%d operation(s) known, %d journal entr(ies) quarantined)",
+        operations.list().size(), operations.quarantined().size());
   }
 }

@@ -35,9 +35,16 @@ public interface AgentConfig {
   @WithDefault("localhost")
   String nodeName();
 
-  /** Operations that may run at once (different images only). */
+  /**
+   * Operations that may run at once (different images only), on threads of their own: the API,
+   * TokenReviews and health checks never wait behind them.
+   */
   @WithDefault("4")
   int workers();
+
+  /** Operations accepted and not yet ended, at most; beyond it a submit gets HTTP 429. */
+  @WithDefault("64")
+  int maxOperations();
 
   Auth auth();
 

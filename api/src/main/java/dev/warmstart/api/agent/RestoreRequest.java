@@ -19,6 +19,9 @@ import java.util.List;
  * @param importFrom first copy the image from this image store on a PersistentVolumeClaim into the
  *     node's store (skipped when the node already holds it with that digest; every file's digest
  *     checked on the copy); null: the image is node-local
+ * @param expectedImageDigest the image's manifest digest as the checkpoint recorded it
+ *     ("sha256:..."); the agent refuses to restore an image of that name with another digest
+ *     (ImageIntegrityFailed): it was replaced or is another checkpoint's. Null: not checked
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestoreRequest(
@@ -30,7 +33,8 @@ public record RestoreRequest(
     Boolean keepLocked,
     HttpHook postRestoreHook,
     Boolean sameGpu,
-    ImageTransfer importFrom) {
+    ImageTransfer importFrom,
+    String expectedImageDigest) {
 
   public RestoreRequest(
       String imageName,
@@ -50,6 +54,7 @@ public record RestoreRequest(
         keepLocked,
         postRestoreHook,
         sameGpu,
+        null,
         null);
   }
 
@@ -69,6 +74,7 @@ public record RestoreRequest(
         prepareOnly,
         keepLocked,
         postRestoreHook,
+        null,
         null,
         null);
   }

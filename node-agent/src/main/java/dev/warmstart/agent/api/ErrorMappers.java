@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.warmstart.agent.ops.OperationService;
 import dev.warmstart.agent.ops.OperationService.IdempotencyConflictException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -19,6 +20,14 @@ public class ErrorMappers {
   @ServerExceptionMapper
   public Response invalid(IllegalArgumentException e) {
     return bad(e.getMessage());
+  }
+
+  @ServerExceptionMapper
+  public Response busy(OperationService.BusyException e) {
+    return Response.status(429)
+        .header("Retry-After", "10")
+        .entity(new ApiError("TooManyOperations", e.getMessage()))
+        .build();
   }
 
   @ServerExceptionMapper

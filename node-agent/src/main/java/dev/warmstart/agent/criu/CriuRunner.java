@@ -1,5 +1,6 @@
 package dev.warmstart.agent.criu;
 
+import dev.warmstart.agent.proc.Signals;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,6 +18,15 @@ import java.util.stream.Collectors;
  * Java's ProcessBuilder cannot arrange.
  */
 public final class CriuRunner {
+  /** The longest the plugin lets one driver call run (WARMSTART_DRIVER_TIMEOUT_S) and a margin. */
+  private static final Duration DRIVER_CALL_LIMIT = Duration.ofSeconds(330);
+
+  private static final Duration POLL = Duration.ofMillis(50);
+
+  /** setpriv (util-linux): CRIU gets SIGTERM when the agent dies, see #dump. */
+  private static final List<Path> SETPRIV =
+      List.of(Path.of("/usr/bin/setpriv"), Path.of("/bin/setpriv"));
+
   private final CriuSettings settings;
 
   public CriuRunner(CriuSettings settings) {
@@ -50,7 +60,14 @@ public final class CriuRunner {
 
   public CriuRun dump(DumpSpec spec, Duration timeout) throws CriuFailure {
     Path log = spec.imageDir().resolve("dump.log");
-    List<String> cmd = new ArrayList<>(List.of(settings.binary().toString(), "dump"));
+    List<String> cmd = new ArrayList<>();
+    // An orphaned dump must not finish on its own (and end a workload) after the agent died: CRIU
+    // gets SIGTERM the moment the agent's thread that started it is gone, and undoes the dump.
+    SETPRIV.stream()
+        .filter(Files::isExecutable)
+        .findFirst()
+        .ifPresent(s -> cmd.addAll(List.of(s.toString(), "--pdeathsig", "TERM")));
+    cmd.addAll(List.of(settings.binary().toString(), "dump"));
     cmd.addAll(List.of("-t", Integer.toString(spec.pid()), "-D", spec.imageDir().toString()));
     cmd.addAll(List.of("-o", log.toString(), "-v4", "--tcp-established"));
     cmd.addAll(List.of("--timeout", Integer.toString(spec.freezeTimeoutSeconds())));
@@ -65,7 +82,19 @@ public final class CriuRunner {
     pb.environment().put("WARMSTART_LEAVE_RUNNING", spec.leaveRunning() ? "1" : "0");
     pb.environment()
         .put("WARMSTART_LOCK_TIMEOUT_MS", Long.toString(spec.freezeTimeoutSeconds() * 1000L));
-    return run(pb, log, timeout, "dump");
+    // A CRIU that must be killed still holds the tree: its sockets leave repair mode first.
+    java.util.function.Supplier<String> beforeKill =
+        () ->
+            " (first took "
+                + Signals.leaveTcpRepair(
+                    java.util.stream.Stream.concat(
+                            java.util.stream.Stream.of(spec.pid()),
+                            ProcessHandle.of(spec.pid()).stream()
+                                .flatMap(ProcessHandle::descendants)
+                                .map(h -> (int) h.pid()))
+                        .toList())
+                + " TCP socket(s) of the tree out of repair mode)";
+    return run(pb, log, timeout, "dump", beforeKill);
   }
 
   public CriuRun restore(RestoreSpec spec, Duration timeout) throws CriuFailure {
@@ -135,7 +164,7 @@ public final class CriuRunner {
           pb.environment().put("WARMSTART_VERIFY_GATE", g.toString());
           pb.environment().put("WARMSTART_VERIFY_TIMEOUT_S", Long.toString(timeout.toSeconds()));
         });
-    return run(pb, log, timeout, "restore");
+    return run(pb, log, timeout, "restore", () -> "");
   }
 
   private ProcessBuilder withEnvironment(ProcessBuilder pb) {
@@ -147,7 +176,12 @@ public final class CriuRunner {
     settings.pluginDir().ifPresent(d -> cmd.addAll(List.of("--libdir", d.toString())));
   }
 
-  private static CriuRun run(ProcessBuilder pb, Path log, Duration timeout, String action)
+  private CriuRun run(
+      ProcessBuilder pb,
+      Path log,
+      Duration timeout,
+      String action,
+      java.util.function.Supplier<String> beforeKill)
       throws CriuFailure {
     long start = System.nanoTime();
     Path console;
@@ -156,15 +190,16 @@ public final class CriuRunner {
       pb.redirectErrorStream(true).redirectOutput(console.toFile());
       Process p = pb.start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        String how = stop(p, log, beforeKill);
+        Files.deleteIfExists(console);
         throw new CriuFailure(
-            ErrorReason.Timeout, "criu " + action + " did not finish within " + timeout);
+            ErrorReason.Timeout,
+            "criu " + action + " did not finish within " + timeout + ": " + how);
       }
       String consoleText = Files.readString(console).strip();
       Files.deleteIfExists(console);
       if (p.exitValue() != 0) {
-        List<String> errors = CriuLog.errors(log, 5);
+        List<String> errors = CriuLog.errors(log, 3);
         String detail = errors.isEmpty() ? consoleText : String.join("; ", errors);
         throw new CriuFailure(
             classify(detail), "criu " + action + " failed (exit " + p.exitValue() + "): " + detail);
@@ -181,6 +216,76 @@ public final class CriuRunner {
     }
   }
 
+  /**
+   * Stops a CRIU that ran too long the way that undoes its work: never while the CUDA plugin is in
+   * a driver call (a process killed mid-call can stay locked for good), then SIGTERM, which our
+   * CRIU (patches/criu/0003) answers by undoing the dump: sockets out of repair, network unlocked,
+   * devices given back, tree resumed. Only a CRIU that does not end within the grace period (and no
+   * driver call) is killed. Returns what happened, for the failure message.
+   */
+  private String stop(Process p, Path log, java.util.function.Supplier<String> beforeKill)
+      throws InterruptedException {
+    long driverDeadline = System.nanoTime() + DRIVER_CALL_LIMIT.toNanos();
+    boolean waitedForDriver = false;
+    while (p.isAlive() && CriuLog.driverCallInProgress(log) && System.nanoTime() < driverDeadline) {
+      waitedForDriver = true;
+      p.waitFor(POLL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    if (!p.isAlive()) {
+      return "it ended after a driver call in progress had returned" + exitNote(p, log);
+    }
+    signalCriu(p, Signals.SIGTERM);
+    long deadline = System.nanoTime() + settings.stopGrace().toNanos();
+    while (p.isAlive()
+        && (System.nanoTime() < deadline
+            || (CriuLog.driverCallInProgress(log) && System.nanoTime() < driverDeadline))) {
+      p.waitFor(POLL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    String waited = waitedForDriver ? " (after waiting for a GPU driver call to return)" : "";
+    if (!p.isAlive()) {
+      return "it was asked to stop" + waited + exitNote(p, log);
+    }
+    String undone = beforeKill.get();
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    return "it was asked to stop"
+        + waited
+        + " but did not end within "
+        + settings.stopGrace()
+        + " and was killed"
+        + undone;
+  }
+
+  private static String exitNote(Process p, Path log) {
+    try {
+      boolean undone =
+          Files.exists(log)
+              && Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1)
+                  .contains("Dump interrupted by signal");
+      return undone
+          ? " and undid the dump (exit " + p.exitValue() + ")"
+          : " and ended (exit " + p.exitValue() + ")";
+    } catch (IOException e) {
+      return " and ended (exit " + p.exitValue() + ")";
+    }
+  }
+
+  /**
+   * SIGTERM to CRIU itself: the process we started (the criu wrapper execs CRIU), and for a restore
+   * launched through a shell and nsenter, the CRIU it forked; never the restored tree.
+   */
+  private static void signalCriu(Process p, int signal) {
+    Signals.send((int) p.pid(), signal);
+    p.children()
+        .filter(
+            c ->
+                c.info()
+                    .command()
+                    .map(cmd -> cmd.contains("ld-linux") || cmd.endsWith("criu"))
+                    .orElse(false))
+        .forEach(c -> Signals.send((int) c.pid(), signal));
+  }
+
   /** Maps CRIU's error text to a reason a user can act on. */
   static ErrorReason classify(String detail) {
     String d = detail.toLowerCase(java.util.Locale.ROOT);
@@ -190,6 +295,9 @@ public final class CriuRunner {
     if (d.contains("file exists")
         && (d.contains("fork") || d.contains("set_tid") || d.contains("pid"))) {
       return ErrorReason.PidInUse;
+    }
+    if (d.contains("unable to create a thread: -17")) {
+      return ErrorReason.PidInUse; // a thread id of the image is taken (clone3 set_tid: EEXIST)
     }
     if (d.contains("no such process") || d.contains("can't find") || d.contains("doesn't exist")) {
       return ErrorReason.ProcessNotFound;

@@ -60,6 +60,11 @@ public final class FreshDriver {
     return tool.isPresent();
   }
 
+  /** The driver's state of each process (RUNNING, LOCKED, CHECKPOINTED or NONE). */
+  public Answer state(List<Integer> pids, Duration timeout) throws IOException {
+    return run(List.of("state"), pids, timeout);
+  }
+
   /** Restores checkpointed processes and unlocks them (unless {@code keepLocked}). */
   public Answer activate(
       List<Integer> pids, List<GpuPair> remap, boolean keepLocked, Duration timeout)

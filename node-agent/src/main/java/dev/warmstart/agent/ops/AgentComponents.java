@@ -30,6 +30,8 @@ public record AgentComponents(
    * @param criuBinary the criu executable
    * @param pluginDir folder with CRIU plugins, if any
    * @param runcStateRoots runc state directories to find containers in
+   * @param writableLayer what of a container's writable layer a checkpoint captures
+   * @param criuStopGrace how long a CRIU asked to stop may take before it is killed
    */
   public record Settings(
       Path storeRoot,
@@ -38,7 +40,8 @@ public record AgentComponents(
       List<Path> runcStateRoots,
       String nodeName,
       Map<String, String> criuEnvironment,
-      LayerSettings writableLayer) {
+      LayerSettings writableLayer,
+      java.time.Duration criuStopGrace) {
 
     public Settings(
         Path storeRoot,
@@ -54,7 +57,8 @@ public record AgentComponents(
           runcStateRoots,
           nodeName,
           criuEnvironment,
-          LayerSettings.DEFAULT);
+          LayerSettings.DEFAULT,
+          CriuSettings.DEFAULT_STOP_GRACE);
     }
 
     public Settings(
@@ -75,7 +79,9 @@ public record AgentComponents(
       throws IOException {
     ImageStore store = new ImageStore(s.storeRoot());
     CriuRunner criu =
-        new CriuRunner(new CriuSettings(s.criuBinary(), s.pluginDir(), s.criuEnvironment()));
+        new CriuRunner(
+            new CriuSettings(
+                s.criuBinary(), s.pluginDir(), s.criuEnvironment(), s.criuStopGrace()));
     Procfs procfs = new Procfs();
     ContainerLocator containers = new ContainerLocator(s.runcStateRoots());
     return new AgentComponents(
@@ -90,7 +96,8 @@ public record AgentComponents(
             clock,
             s.nodeName(),
             new GpuProbe(gpus, new MpsDetector()),
-            s.writableLayer()),
+            s.writableLayer(),
+            new FreshDriver(s.pluginDir(), s.criuEnvironment())),
         new RestoreService(
             criu,
             store,

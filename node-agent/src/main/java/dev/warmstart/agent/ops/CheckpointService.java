@@ -3,6 +3,7 @@ package dev.warmstart.agent.ops;
 import dev.warmstart.agent.criu.CriuFailure;
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.DumpSpec;
+import dev.warmstart.agent.gpu.FreshDriver;
 import dev.warmstart.agent.gpu.GpuProbe;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
@@ -14,14 +15,18 @@ import dev.warmstart.agent.rootfs.PostDumpGate;
 import dev.warmstart.agent.store.ImageExistsException;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.PendingCheckpoint;
 import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.agent.transfer.ImageTransfers;
 import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.v1alpha1.GpuInfo;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -32,6 +37,9 @@ import java.util.Optional;
  * (CRIU resumes it; a tree CRIU left stopped, e.g. because CRIU itself was killed, is continued).
  */
 public final class CheckpointService {
+  /** The label an agent operation puts on its image: recovery recognises its own work by it. */
+  public static final String OPERATION_LABEL = "warmstart.dev/operation-id";
+
   private final CriuRunner criu;
   private final ImageStore store;
   private final Procfs procfs;
@@ -53,7 +61,8 @@ public final class CheckpointService {
       Clock clock,
       String nodeName,
       GpuProbe gpuProbe,
-      LayerSettings layerSettings) {
+      LayerSettings layerSettings,
+      FreshDriver freshDriver) {
     this.criu = criu;
     this.layerSettings = layerSettings;
     this.transfers = new ImageTransfers(containers);
@@ -61,7 +70,7 @@ public final class CheckpointService {
     this.procfs = procfs;
     this.containers = containers;
     this.inspector = new TreeInspector(procfs);
-    this.resumer = new TreeResumer(procfs);
+    this.resumer = new TreeResumer(procfs, freshDriver);
     this.clock = clock;
     this.nodeName = nodeName;
     this.gpuProbe = gpuProbe;
@@ -106,6 +115,28 @@ public final class CheckpointService {
           ErrorReason.Internal, "cannot create staging directory: " + e.getMessage(), e);
     }
     try (staging) {
+      String operationId = cmd.labels() == null ? null : cmd.labels().get(OPERATION_LABEL);
+      if (operationId != null) {
+        store.markPending(
+            staging,
+            new PendingCheckpoint(
+                operationId,
+                cmd.imageName(),
+                cmd.replace(),
+                cmd.leaveRunning(),
+                new Manifest(
+                    Manifest.FORMAT_VERSION,
+                    cmd.imageName(),
+                    clock.instant().toString(),
+                    nodeName,
+                    criuVersion,
+                    layout.source(),
+                    null,
+                    0,
+                    null,
+                    Map.copyOf(cmd.labels()),
+                    gpu)));
+      }
       t = System.nanoTime();
       progress.step("dump");
       int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
@@ -146,10 +177,11 @@ public final class CheckpointService {
       }
       return image;
     } catch (CriuFailure | ImageExistsException | IOException | RuntimeException e) {
-      // Closing the staging directory (above) removed the partial image.
-      resumer.resume(layout.source().processes());
+      // Closing the staging directory (above) removed the partial image. CRIU undoes a failed or
+      // stopped dump itself; check that it did, and put back what a killed CRIU left.
+      TreeResumer.Undo undo = resumer.undoDump(layout.source().processes());
       if (e instanceof CriuFailure f) {
-        throw f;
+        throw new CriuFailure(f.reason(), f.getMessage() + "; " + undo.describe(), f);
       }
       if (e instanceof ImageExistsException x) {
         throw new CriuFailure(ErrorReason.ImageExists, x.getMessage(), x);
@@ -215,6 +247,22 @@ public final class CheckpointService {
       }
       return files;
     }
+  }
+
+  /**
+   * After an agent crash during a checkpoint of {@code target}: puts back what the interrupted dump
+   * may have left on the tree ({@code frozen}, the tree as staged, else the target's tree now).
+   */
+  public TreeResumer.Undo undoInterrupted(ProcessTarget target, List<Integer> frozen) {
+    List<Integer> pids = new ArrayList<>(frozen);
+    try {
+      int root =
+          resolvePid(new CheckpointCommand(target, "recovery", true, Duration.ofSeconds(1), null));
+      procfs.tree(root).stream().filter(p -> !pids.contains(p)).forEach(pids::add);
+    } catch (CriuFailure gone) {
+      // the target is gone: only the staged tree's PIDs are left to check
+    }
+    return resumer.undoDump(pids);
   }
 
   private int resolvePid(CheckpointCommand cmd) throws CriuFailure {

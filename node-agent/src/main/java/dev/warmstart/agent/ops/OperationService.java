@@ -2,8 +2,10 @@ package dev.warmstart.agent.ops;
 
 import dev.warmstart.agent.criu.CriuFailure;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.store.ImageExistsException;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.CheckpointRequest;
@@ -26,29 +28,38 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
 
 /**
  * Runs agent operations asynchronously. A request is accepted once per idempotency key (the same
  * key returns the first operation), journaled before it runs and at each step, and recovered on
  * start: accepted work runs, work interrupted mid-way is failed with reason Interrupted rather than
  * repeated, and a workload an interrupted checkpoint left stopped is resumed. Operations on one
- * image run one at a time; others run in parallel.
+ * image run one at a time, the others waiting in a queue of their image without holding a thread;
+ * operations on different images run in parallel on the executor. At most {@code capacity}
+ * operations are accepted and not ended; more are refused with {@link BusyException}.
  */
 public final class OperationService {
+  private static final Logger LOG = Logger.getLogger(OperationService.class);
   private final AgentComponents agent;
   private final OperationJournal journal;
-  private final ExecutorService executor;
   private final Clock clock;
   private final String nodeName;
-  private final TreeResumer resumer;
-  private final Procfs procfs;
   private final Map<String, OperationJournal.Entry> byId = new ConcurrentHashMap<>();
   private final Map<String, String> idByKey = new ConcurrentHashMap<>();
-  private final Map<String, ReentrantLock> imageLocks = new ConcurrentHashMap<>();
 
+  private final OperationQueue queue;
+  private final int keptFinished;
   private final HugePages hugePages;
+  private final List<String> recovered = new CopyOnWriteArrayList<>();
+
+  /** Operations accepted and not yet ended, at most (above it: 429). */
+  public static final int DEFAULT_CAPACITY = 64;
+
+  /** Finished operations kept for their idempotency keys and status, at most (oldest go first). */
+  static final int KEPT_FINISHED = 1000;
 
   public OperationService(
       AgentComponents agent,
@@ -73,14 +84,50 @@ public final class OperationService {
       Procfs procfs,
       HugePages hugePages)
       throws IOException {
+    this(agent, journal, executor, clock, nodeName, procfs, hugePages, DEFAULT_CAPACITY);
+  }
+
+  /**
+   * @param executor runs operations; only this service's (never the API's threads)
+   * @param capacity operations accepted and not ended, at most; more are refused ({@link
+   *     BusyException}, HTTP 429)
+   */
+  public OperationService(
+      AgentComponents agent,
+      OperationJournal journal,
+      ExecutorService executor,
+      Clock clock,
+      String nodeName,
+      Procfs procfs,
+      HugePages hugePages,
+      int capacity)
+      throws IOException {
+    this(agent, journal, executor, clock, nodeName, procfs, hugePages, capacity, KEPT_FINISHED);
+  }
+
+  OperationService(
+      AgentComponents agent,
+      OperationJournal journal,
+      ExecutorService executor,
+      Clock clock,
+      String nodeName,
+      Procfs procfs,
+      HugePages hugePages,
+      int capacity,
+      int keptFinished)
+      throws IOException {
+    this.keptFinished = keptFinished;
+    this.queue =
+        new OperationQueue(
+            executor,
+            capacity,
+            this::run,
+            id -> update(id, s -> failed(s, ErrorReason.Internal, "the agent is shutting down")));
     this.hugePages = hugePages;
     this.agent = agent;
     this.journal = journal;
-    this.executor = executor;
     this.clock = clock;
     this.nodeName = nodeName;
-    this.resumer = new TreeResumer(procfs);
-    this.procfs = procfs;
     recover();
   }
 
@@ -100,6 +147,7 @@ public final class OperationService {
       }
       return e.status();
     }
+    queue.requireRoom();
     String id = UUID.randomUUID().toString();
     OperationStatus accepted =
         new OperationStatus(
@@ -114,9 +162,15 @@ public final class OperationService {
             null,
             null,
             null);
-    save(new OperationJournal.Entry(request, accepted));
+    OperationJournal.Entry entry = new OperationJournal.Entry(request, accepted);
+    try {
+      journal.write(entry); // accepted only once journaled (too large: 400)
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot journal operation " + id + ": " + e.getMessage(), e);
+    }
+    byId.put(id, entry);
     idByKey.put(request.idempotencyKey(), id);
-    executor.execute(() -> run(id));
+    dispatch(id);
     return accepted;
   }
 
@@ -128,18 +182,17 @@ public final class OperationService {
     return byId.values().stream().map(OperationJournal.Entry::status).toList();
   }
 
+  private void dispatch(String id) {
+    queue.dispatch(id, imageOf(byId.get(id).request()));
+  }
+
   private void run(String id) {
     OperationJournal.Entry entry = byId.get(id);
     OperationRequest req = entry.request();
-    ReentrantLock lock = imageLocks.computeIfAbsent(imageOf(req), k -> new ReentrantLock());
-    lock.lock();
     try {
       update(id, s -> with(s, OperationState.RUNNING, "start"));
       Progress progress = step -> update(id, s -> with(s, OperationState.RUNNING, step));
-      try (AutoCloseable thp =
-          hugePages != null && req.kind() != OperationKind.DELETE_IMAGE
-              ? hugePages.during()
-              : () -> {}) {
+      try (AutoCloseable thp = hugePagesFor(req)) {
         perform(id, req, progress);
       }
     } catch (CriuFailure e) {
@@ -148,8 +201,29 @@ public final class OperationService {
       update(id, s -> failed(s, ErrorReason.InvalidRequest, e.getMessage()));
     } catch (Exception e) {
       update(id, s -> failed(s, ErrorReason.Internal, String.valueOf(e)));
-    } finally {
-      lock.unlock();
+    }
+  }
+
+  /**
+   * The THP policy for one operation. A node whose THP switch cannot be written runs the operation
+   * with its own policy: a tuning knob never fails an operation.
+   */
+  private AutoCloseable hugePagesFor(OperationRequest req) {
+    if (hugePages == null || req.kind() == OperationKind.DELETE_IMAGE) {
+      return () -> {};
+    }
+    try {
+      AutoCloseable during = hugePages.during();
+      return () -> {
+        try {
+          during.close();
+        } catch (Exception e) {
+          LOG.warnf("could not put the THP policy back: %s", e.getMessage());
+        }
+      };
+    } catch (IOException | RuntimeException e) {
+      LOG.warnf("THP policy not applied (the operation runs without it): %s", e.getMessage());
+      return () -> {};
     }
   }
 
@@ -177,7 +251,8 @@ public final class OperationService {
                         Duration.ofSeconds(r.timeoutSeconds()),
                         r.postRestoreHook(),
                         r.requiresSameGpu(),
-                        r.importFrom()),
+                        r.importFrom(),
+                        r.expectedImageDigest()),
                     progress);
         update(id, s -> done(s, result.timings(), summary(result.image()), result.pid()));
       }
@@ -246,7 +321,7 @@ public final class OperationService {
 
   private CheckpointCommand toCommand(String id, CheckpointRequest c) {
     Map<String, String> labels = new HashMap<>(c.labels() == null ? Map.of() : c.labels());
-    labels.put("warmstart.dev/operation-id", id);
+    labels.put(CheckpointService.OPERATION_LABEL, id);
     return new CheckpointCommand(
         c.target(),
         c.imageName(),
@@ -279,10 +354,29 @@ public final class OperationService {
     for (OperationJournal.Entry e : List.copyOf(byId.values())) {
       String id = e.status().id();
       switch (e.status().state()) {
-        case ACCEPTED -> executor.execute(() -> run(id));
+        case ACCEPTED -> dispatch(id);
         case RUNNING -> recoverInterrupted(e);
         default -> {}
       }
+    }
+    // Staged images of operations that ended, or of no operation: nobody will commit them.
+    agent.store().sweepStaging();
+  }
+
+  /** What recovery found, one line per interrupted operation (logged, and for readiness). */
+  public List<String> recovered() {
+    return List.copyOf(recovered);
+  }
+
+  public List<String> quarantined() {
+    return journal.quarantined();
+  }
+
+  /** Whether this service can take work: its journal is writable and its executor runs. */
+  public void probe() throws IOException {
+    journal.probe();
+    if (queue.isShutdown()) {
+      throw new IOException("the operation executor is shut down");
     }
   }
 
@@ -290,39 +384,70 @@ public final class OperationService {
     String id = e.status().id();
     OperationRequest req = e.request();
     if (req.kind() == OperationKind.CHECKPOINT) {
-      Optional<StoredImage> done = committedBy(id, req.checkpoint().imageName());
-      if (done.isPresent()) {
-        update(id, s -> done(s, done.get().manifest().timings(), summary(done.get()), null));
-        return;
-      }
-      Integer pid = req.checkpoint().target().pid();
-      int resumed = pid == null ? 0 : resumer.resume(procfs.tree(pid));
-      update(
-          id,
-          s ->
-              failed(
-                  s,
-                  ErrorReason.Interrupted,
-                  "the agent restarted during the checkpoint; no image was kept and the workload is running"
-                      + (resumed > 0 ? " (resumed " + resumed + " stopped task(s))" : "")));
+      recoverCheckpoint(id, req.checkpoint());
     } else if (req.kind() == OperationKind.DELETE_IMAGE) {
-      executor.execute(() -> run(id));
+      dispatch(id);
     } else {
-      update(
-          id,
-          s ->
-              failed(
-                  s,
-                  ErrorReason.Interrupted,
-                  "the agent restarted during the restore; it was not repeated: check whether the process runs before retrying"));
+      String message =
+          "the agent restarted during the "
+              + req.kind().name().toLowerCase(java.util.Locale.ROOT)
+              + "; it was not repeated: check whether the process runs before retrying";
+      recovered.add(id + ": " + message);
+      update(id, s -> failed(s, ErrorReason.Interrupted, message));
     }
+  }
+
+  /**
+   * An agent that died during a checkpoint: CRIU got SIGTERM with it and undid the dump, or had
+   * finished it. A complete staged image is committed (the operation succeeded: with
+   * leaveRunning=false the workload is already gone); otherwise it is removed, the tree is checked
+   * (resumed, sockets out of repair, CUDA unlocked) and the failure says what is true now.
+   */
+  private void recoverCheckpoint(String id, CheckpointRequest c) {
+    Optional<StoredImage> done = committedBy(id, c.imageName());
+    if (done.isPresent()) {
+      succeeded(id, done.get(), "the image was committed before the restart");
+      return;
+    }
+    List<Integer> frozen = List.of();
+    String staging = "";
+    try {
+      for (ImageStore.Staged staged : agent.store().staged(id)) {
+        try (ScratchDir dir = staged.dir()) {
+          frozen = staged.pending().manifest().source().processes();
+          if (staged.complete()) {
+            StoredImage image = agent.store().commitRecovered(dir, staged.pending());
+            succeeded(id, image, "CRIU had finished the dump: the staged image was committed");
+            return;
+          }
+          staging = " (CRIU had not finished: its partial image was removed)";
+        } catch (ImageExistsException | IOException | RuntimeException x) {
+          staging = " (the staged image could not be committed: " + x.getMessage() + ")";
+        }
+      }
+    } catch (IOException x) {
+      staging = " (the staging area could not be read: " + x.getMessage() + ")";
+    }
+    TreeResumer.Undo undo = agent.checkpoints().undoInterrupted(c.target(), frozen);
+    String message =
+        "the agent restarted during the checkpoint; no image was kept"
+            + staging
+            + "; "
+            + undo.describe();
+    recovered.add(id + ": " + message);
+    update(id, s -> failed(s, ErrorReason.Interrupted, message));
+  }
+
+  private void succeeded(String id, StoredImage image, String why) {
+    recovered.add(id + ": " + why);
+    update(id, s -> done(s, image.manifest().timings(), summary(image), null));
   }
 
   private Optional<StoredImage> committedBy(String id, String imageName) {
     try {
       StoredImage image = agent.store().open(imageName);
       Map<String, String> labels = image.manifest().labels();
-      return labels != null && id.equals(labels.get("warmstart.dev/operation-id"))
+      return labels != null && id.equals(labels.get(CheckpointService.OPERATION_LABEL))
           ? Optional.of(image)
           : Optional.empty();
     } catch (Exception notThere) {
@@ -435,20 +560,49 @@ public final class OperationService {
   private synchronized void update(
       String id, java.util.function.UnaryOperator<OperationStatus> change) {
     OperationJournal.Entry e = byId.get(id);
-    save(new OperationJournal.Entry(e.request(), change.apply(e.status())));
+    OperationJournal.Entry next = new OperationJournal.Entry(e.request(), change.apply(e.status()));
+    if (next.status().state().isTerminal() && !e.status().state().isTerminal()) {
+      forgetOldest(id); // before this one counts as finished: readers never see more than kept
+    }
+    byId.put(id, next);
+    try {
+      journal.write(next);
+    } catch (IOException | RuntimeException ex) {
+      // Kept in memory and answered; a restart without the write treats the step as interrupted.
+      LOG.errorf("cannot journal operation %s: %s", id, ex.getMessage());
+    }
   }
 
-  private void save(OperationJournal.Entry e) {
-    try {
-      journal.write(e);
-    } catch (IOException ex) {
-      throw new UncheckedIOException("cannot journal operation " + e.status().id(), ex);
+  /** Keeps the journal and memory bounded: the oldest finished operations go first. */
+  private void forgetOldest(String finishing) {
+    List<OperationJournal.Entry> finished =
+        byId.values().stream()
+            .filter(x -> x.status().state().isTerminal() && !x.status().id().equals(finishing))
+            .sorted(
+                java.util.Comparator.comparing(
+                    (OperationJournal.Entry x) -> String.valueOf(x.status().finishedAt())))
+            .toList();
+    for (int i = 0; i < finished.size() - (keptFinished - 1); i++) {
+      OperationStatus old = finished.get(i).status();
+      try {
+        journal.delete(old.id());
+        byId.remove(old.id());
+        idByKey.remove(old.idempotencyKey(), old.id());
+      } catch (IOException ex) {
+        LOG.warnf("cannot forget operation %s: %s", old.id(), ex.getMessage());
+      }
     }
-    byId.put(e.status().id(), e);
   }
 
   private String now() {
     return clock.instant().toString();
+  }
+
+  /** The node takes no more operations now (HTTP 429). */
+  public static final class BusyException extends RuntimeException {
+    public BusyException(String message) {
+      super(message);
+    }
   }
 
   /** The same idempotency key came with another request body. */

@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
  * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
  * @param importFrom copy the image from a PersistentVolumeClaim first; null: node-local
+ * @param expectedDigest the image digest the checkpoint recorded ("sha256:..."); an image with
+ *     another digest is refused (ImageIntegrityFailed); null: any verified image of that name
  */
 public record RestoreCommand(
     String imageName,
@@ -25,7 +27,8 @@ public record RestoreCommand(
     Duration timeout,
     HttpHook postRestoreHook,
     boolean sameGpu,
-    ImageTransfer importFrom) {
+    ImageTransfer importFrom,
+    String expectedDigest) {
 
   public RestoreCommand(
       String imageName,
@@ -35,7 +38,8 @@ public record RestoreCommand(
       Duration timeout,
       HttpHook postRestoreHook,
       boolean sameGpu) {
-    this(imageName, intoContainer, targetGpus, stage, timeout, postRestoreHook, sameGpu, null);
+    this(
+        imageName, intoContainer, targetGpus, stage, timeout, postRestoreHook, sameGpu, null, null);
   }
 
   public RestoreCommand(

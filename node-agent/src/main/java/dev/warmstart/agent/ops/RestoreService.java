@@ -98,8 +98,19 @@ public final class RestoreService {
       t = System.nanoTime();
     }
     progress.step("verify");
-    OpenedImage opened = opened(cmd.imageName());
+    OpenedImage opened = opened(cmd.imageName(), work);
     StoredImage image = opened.image();
+    if (cmd.expectedDigest() != null && !cmd.expectedDigest().equals(image.digest())) {
+      throw new CriuFailure(
+          ErrorReason.ImageIntegrityFailed,
+          "image '"
+              + image.name()
+              + "' has digest "
+              + image.digest()
+              + ", but the checkpoint recorded "
+              + cmd.expectedDigest()
+              + ": it was replaced or is another image of that name");
+    }
     if (!criu.hasIntegrityGate()) {
       awaitPages(opened, cmd.timeout()); // nothing can hold the tree: prove the pages first
     }
@@ -117,22 +128,35 @@ public final class RestoreService {
     progress.step("plan");
     RestoreSpec spec =
         cmd.intoContainer().isPresent()
-            ? containerSpec(image, cmd.intoContainer().get(), work)
-            : hostSpec(image, work);
+            ? containerSpec(image, opened.files(), cmd.intoContainer().get(), work)
+            : hostSpec(image, opened.files(), work);
     timings.record("plan", t);
 
     t = System.nanoTime();
     progress.step("files");
-    RootfsRestore.prepare(image, spec.root(), containerOf(cmd));
+    RootfsRestore.prepare(image, opened.files(), spec.root(), containerOf(cmd));
     timings.record("files", t);
 
     t = System.nanoTime();
     progress.step(cmd.prepareOnly() ? "prepare" : "restore");
-    restoreBehindGate(
-        spec.withGpu(remapSpec(remap), cmd.prepareOnly()), opened, cmd.timeout(), timings);
+    PartialTree partial =
+        PartialTree.before(
+            image.manifest().source().processes(), placeholderInit(cmd.intoContainer()));
+    try {
+      restoreBehindGate(
+          spec.withGpu(remapSpec(remap), cmd.prepareOnly()), opened, cmd.timeout(), timings);
+    } catch (CriuFailure e) {
+      // A restore that failed or was stopped partway must not leave a tree that holds the
+      // image's PIDs (every retry would fail PidInUse) or hangs half-restored.
+      int killed = partial.kill();
+      throw killed == 0
+          ? e
+          : new CriuFailure(
+              e.reason(), e.getMessage() + " (killed " + killed + " half-restored process(es))", e);
+    }
     timings.record("criuRestore", t);
     try {
-      Files.deleteIfExists(image.dir().resolve("stats-restore"));
+
       int pid = Integer.parseInt(Files.readString(spec.pidFile()).trim());
       if (spec.enterPidNamespaceOf().isPresent()) {
         pid = hostPidOf(spec.enterPidNamespaceOf().get(), pid);
@@ -253,6 +277,16 @@ public final class RestoreService {
     }
   }
 
+  private Optional<Integer> placeholderInit(Optional<String> container) {
+    try {
+      return container.isEmpty()
+          ? Optional.empty()
+          : containers.find(container.get()).map(ContainerRef::initPid);
+    } catch (IOException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
   private static Optional<String> remapSpec(List<GpuPair> pairs) {
     return pairs.isEmpty()
         ? Optional.empty()
@@ -337,9 +371,14 @@ public final class RestoreService {
     }
   }
 
-  private OpenedImage opened(String name) throws CriuFailure {
+  private OpenedImage opened(String name, Path work) throws CriuFailure {
     try {
-      return store.openDeferringPages(name);
+      Path view =
+          Files.createDirectory(
+              work.resolve("image"),
+              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                  java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      return store.openForRestore(name, view);
     } catch (ImageNotFoundException e) {
       throw new CriuFailure(ErrorReason.ImageNotFound, e.getMessage(), e);
     } catch (ImageIntegrityException e) {
@@ -352,7 +391,7 @@ public final class RestoreService {
     }
   }
 
-  private RestoreSpec hostSpec(StoredImage image, Path work) throws CriuFailure {
+  private RestoreSpec hostSpec(StoredImage image, Path files, Path work) throws CriuFailure {
     var src = image.manifest().source();
     if (!"host".equals(src.pidNamespace())) {
       throw new CriuFailure(
@@ -372,10 +411,10 @@ public final class RestoreService {
                 + "); stop it or restore into a container");
       }
     }
-    return RestoreSpec.onHost(image.dir(), work);
+    return RestoreSpec.onHost(files, work);
   }
 
-  private RestoreSpec containerSpec(StoredImage image, String containerId, Path work)
+  private RestoreSpec containerSpec(StoredImage image, Path files, String containerId, Path work)
       throws CriuFailure {
     try {
       ContainerRef target =
@@ -389,7 +428,7 @@ public final class RestoreService {
         throw new CriuFailure(
             ErrorReason.ContainerNotFound, "container " + containerId + " is not running");
       }
-      return ContainerRestorePlan.plan(image.manifest(), target, procfs, image.dir(), work);
+      return ContainerRestorePlan.plan(image.manifest(), target, procfs, files, work);
     } catch (IOException | IllegalArgumentException e) {
       throw new CriuFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
     }

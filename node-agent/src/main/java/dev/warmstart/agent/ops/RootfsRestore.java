@@ -19,7 +19,12 @@ import java.util.Optional;
 final class RootfsRestore {
   private RootfsRestore() {}
 
-  static void prepare(StoredImage image, Optional<Path> root, Optional<ContainerRef> target)
+  /**
+   * @param files the image's verified files (the restore's view of them, not the store directory,
+   *     which can change after verification)
+   */
+  static void prepare(
+      StoredImage image, Path files, Optional<Path> root, Optional<ContainerRef> target)
       throws CriuFailure {
     Manifest m = image.manifest();
     FileStamps.check(
@@ -47,7 +52,7 @@ final class RootfsRestore {
               + " placeholder container");
     }
     try {
-      LayerArchive.apply(image.dir().resolve(layer.archive()), root.get());
+      LayerArchive.apply(files.resolve(layer.archive()), root.get());
     } catch (IOException e) {
       throw new CriuFailure(
           ErrorReason.Internal,

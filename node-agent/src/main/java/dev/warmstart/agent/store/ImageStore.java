@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -56,6 +58,10 @@ public final class ImageStore {
   public ImageStore(Path root) throws IOException {
     this.root = root.toAbsolutePath().normalize(); // CRIU runs in other directories
     for (Path dir : List.of(root, root.resolve(STAGING), root.resolve(TRASH), root.resolve(WORK))) {
+      if (!dir.equals(this.root) && Files.isSymbolicLink(dir)) {
+        // CRIU and the sweep would write and delete wherever it points.
+        throw new IOException(dir + " is a symbolic link: the store refuses to follow it");
+      }
       Files.createDirectories(dir);
       Files.setPosixFilePermissions(dir, DIR_MODE);
     }
@@ -70,7 +76,10 @@ public final class ImageStore {
   private void sweep() {
     for (String dir : List.of(STAGING, WORK, TRASH)) {
       try {
-        ScratchDir.sweep(root.resolve(dir), TRASH.equals(dir) ? this::salvageReplaced : d -> {});
+        ScratchDir.sweep(
+            root.resolve(dir),
+            TRASH.equals(dir) ? this::salvageReplaced : d -> {},
+            STAGING.equals(dir) ? d -> pending(d).isPresent() : d -> false);
       } catch (IOException | UncheckedIOException e) {
         // Another process removed the same leftover meanwhile; the next start tries again.
       }
@@ -105,6 +114,94 @@ public final class ImageStore {
     return ScratchDir.create(root.resolve(STAGING), name + ".");
   }
 
+  /**
+   * Records beside {@code staging} which operation stages it and the manifest it will get: an agent
+   * that dies during the dump finds it at its next start ({@link #staged}) instead of the sweep
+   * removing it.
+   */
+  public void markPending(ScratchDir staging, PendingCheckpoint pending) throws IOException {
+    Path file = ScratchDir.pendingOf(staging.dir());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.write(tmp, json.writeValueAsBytes(pending));
+    Durable.sync(tmp);
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    Durable.sync(file.getParent());
+  }
+
+  private Optional<PendingCheckpoint> pending(Path stagingDir) {
+    Path file = ScratchDir.pendingOf(stagingDir);
+    try {
+      PendingCheckpoint p = json.readValue(file.toFile(), PendingCheckpoint.class);
+      return p.operationId() == null ? Optional.empty() : Optional.of(p);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A staged image a dead agent left for {@code operationId}, taken over by the caller. */
+  public record Staged(ScratchDir dir, PendingCheckpoint pending) {
+    /** CRIU wrote every image file: the inventory is written last and the log says it ended. */
+    public boolean complete() {
+      Path d = dir.dir();
+      try {
+        return Files.isRegularFile(d.resolve("inventory.img"), LinkOption.NOFOLLOW_LINKS)
+            && Files.readString(d.resolve("dump.log"), java.nio.charset.StandardCharsets.ISO_8859_1)
+                .contains("Dumping finished successfully");
+      } catch (IOException e) {
+        return false;
+      }
+    }
+  }
+
+  public List<Staged> staged(String operationId) throws IOException {
+    List<Staged> out = new ArrayList<>();
+    try (Stream<Path> s = Files.list(root.resolve(STAGING))) {
+      for (Path d : s.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
+        Optional<PendingCheckpoint> p = pending(d);
+        if (p.isPresent() && operationId.equals(p.get().operationId())) {
+          try {
+            out.add(new Staged(ScratchDir.adopt(d), p.get()));
+          } catch (IOException inUse) {
+            // another live process holds it
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Commits a complete staged image a dead agent left, with the manifest it recorded. */
+  public StoredImage commitRecovered(ScratchDir staging, PendingCheckpoint pending)
+      throws IOException, ImageExistsException {
+    Manifest m = pending.manifest();
+    return commit(
+        staging,
+        pending.imageName(),
+        pending.replace(),
+        draft ->
+            new Manifest(
+                draft.formatVersion(),
+                draft.name(),
+                m.createdAt(),
+                m.node(),
+                m.criuVersion(),
+                m.source(),
+                draft.files(),
+                draft.sizeBytes(),
+                java.util.Map.of(),
+                m.labels(),
+                m.gpu()));
+  }
+
+  /** Removes every staged image no live process works on, recoverable or not. */
+  public void sweepStaging() {
+    try {
+      ScratchDir.sweep(root.resolve(STAGING), d -> {});
+    } catch (IOException | UncheckedIOException e) {
+      // tried again at the next start
+    }
+  }
+
   /** A private work directory for a restore (CRIU's log, pid file); closing it removes it. */
   public ScratchDir workDir() throws IOException {
     return ScratchDir.create(root.resolve(WORK), "restore-");
@@ -131,6 +228,9 @@ public final class ImageStore {
     long total = 0;
     List<Path> staged = listFiles(dir);
     for (Path f : staged) {
+      if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+        throw new IOException("staged image holds " + f.getFileName() + ", not a regular file");
+      }
       Files.setPosixFilePermissions(f, FILE_MODE);
     }
     files.addAll(ImageDigests.of(dir, staged));
@@ -145,8 +245,18 @@ public final class ImageStore {
     Path manifestFile = dir.resolve(Manifest.FILE_NAME);
     Files.write(manifestFile, bytes);
     Files.setPosixFilePermissions(manifestFile, FILE_MODE);
-
     Path target = root.resolve(name);
+    if (replace && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+      // The old image is deleted once replaced: the new one must be on disk before that.
+      Durable.syncTree(dir);
+    } else {
+      // A new name: the manifest and the directory are made durable; file data a power loss
+      // takes away fails the manifest's digests (ImageIntegrityFailed), it never runs. Syncing a
+      // GPU image's GiBs here would add seconds to every checkpoint.
+      Durable.sync(manifestFile);
+      Durable.sync(dir);
+    }
+
     Renames.Result r = Renames.noReplace(dir, target);
     if (r == Renames.Result.TARGET_EXISTS) {
       if (!replace) {
@@ -157,6 +267,8 @@ public final class ImageStore {
     if (r == Renames.Result.UNSUPPORTED) {
       commitByMoves(dir, name, replace);
     }
+    Durable.sync(root);
+    Durable.sync(dir.getParent());
     return new StoredImage(name, target, manifest, "sha256:" + Sha256.of(bytes));
   }
 
@@ -199,10 +311,63 @@ public final class ImageStore {
    */
   public OpenedImage openDeferringPages(String name)
       throws ImageNotFoundException, ImageIntegrityException, IOException {
+    return open(name, root.resolve(name));
+  }
+
+  /**
+   * Opens a committed image for a restore as {@link #openDeferringPages}, but through {@code view}:
+   * an empty directory on the store's file system that gets a hard link to each image file before
+   * anything is checked. Everything is verified through these links, and CRIU is given {@code
+   * view}: an image file renamed or swapped in the store after this call changes nothing that is
+   * restored, and one written in place fails the page files' identity check.
+   */
+  public OpenedImage openForRestore(String name, Path view)
+      throws ImageNotFoundException, ImageIntegrityException, IOException {
     requireValidName(name);
     Path dir = root.resolve(name);
+    requireRealDirectory(name, dir);
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path f : s.toList()) {
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+          throw new ImageIntegrityException(
+              "image '" + name + "': " + f.getFileName() + " is not a regular file");
+        }
+        String file = f.getFileName().toString();
+        if (file.equals("stats-restore")) {
+          continue;
+        }
+        try {
+          Files.createLink(view.resolve(file), f); // link(2): never follows a link
+        } catch (java.nio.file.FileSystemException crossDevice) {
+          // The image lives on another file system than the store's work area (a mounted
+          // volume): no links, CRIU reads the image directory, still checked the same way.
+          return open(name, dir);
+        }
+      }
+    }
+    return open(name, view);
+  }
+
+  private static void requireRealDirectory(String name, Path dir)
+      throws ImageNotFoundException, ImageIntegrityException {
+    if (Files.isSymbolicLink(dir)) {
+      throw new ImageIntegrityException(
+          "image '" + name + "': the image directory is a symbolic link");
+    }
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ImageNotFoundException(name);
+    }
+  }
+
+  private OpenedImage open(String name, Path dir)
+      throws ImageNotFoundException, ImageIntegrityException, IOException {
+    requireValidName(name);
+    requireRealDirectory(name, root.resolve(name));
     Path manifestFile = dir.resolve(Manifest.FILE_NAME);
-    if (!Files.isRegularFile(manifestFile)) {
+    if (Files.isSymbolicLink(manifestFile)) {
+      throw new ImageIntegrityException("image '" + name + "': manifest.json is a symbolic link");
+    }
+    if (!Files.isRegularFile(manifestFile, LinkOption.NOFOLLOW_LINKS)) {
       throw new ImageNotFoundException(name);
     }
     byte[] bytes = Files.readAllBytes(manifestFile);
@@ -213,11 +378,19 @@ public final class ImageStore {
       throw new ImageIntegrityException(
           "image '" + name + "': manifest.json is not valid: " + e.getMessage());
     }
+    if (!name.equals(manifest.name())) {
+      // A manifest (and its files) copied from another image: its digest is another image's.
+      throw new ImageIntegrityException(
+          "image '" + name + "': its manifest names image '" + manifest.name() + "'");
+    }
+    if (manifest.files() == null) {
+      throw new ImageIntegrityException("image '" + name + "': manifest.json lists no files");
+    }
     Set<String> listed = new HashSet<>();
     for (Manifest.FileEntry entry : manifest.files()) {
       listed.add(entry.path());
       Path f = dir.resolve(entry.path()).normalize();
-      if (!f.startsWith(dir) || !Files.isRegularFile(f)) {
+      if (!f.startsWith(dir) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
         throw new ImageIntegrityException(
             "image '" + name + "': file " + entry.path() + " is missing");
       }
@@ -250,10 +423,12 @@ public final class ImageStore {
             "image '" + name + "': unexpected file " + rel + " not in manifest");
       }
     }
-    StoredImage image = new StoredImage(name, dir, manifest, "sha256:" + Sha256.of(bytes));
+    StoredImage image =
+        new StoredImage(name, root.resolve(name), manifest, "sha256:" + Sha256.of(bytes));
     return new OpenedImage(
         image,
-        pages.isEmpty() ? PageVerification.none(name) : PageVerification.start(name, dir, pages));
+        pages.isEmpty() ? PageVerification.none(name) : PageVerification.start(name, dir, pages),
+        dir);
   }
 
   /**
@@ -374,9 +549,10 @@ public final class ImageStore {
     }
   }
 
+  /** Every file under {@code dir} that is not a directory (links included: never followed). */
   private static List<Path> listFiles(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).sorted().toList();
+      return s.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
     }
   }
 

@@ -20,9 +20,9 @@ import java.util.concurrent.TimeoutException;
  * The page files are only copied into the restored process's memory, never parsed, so CRIU may read
  * them before they are proven; the process must not run before {@link #awaitVerified} returns.
  *
- * <p>What CRIU read is what was hashed: each file's identity (device, inode, size, change time) is
- * taken before hashing starts and checked again once CRIU has read the pages, so a file replaced or
- * written in between fails the check.
+ * <p>What CRIU read is what was hashed: each file's identity (device, inode, size, modification
+ * time) is taken before hashing starts and checked again once CRIU has read the pages, so a file
+ * replaced or written in between fails the check.
  */
 public final class PageVerification {
   private final String image;
@@ -38,8 +38,10 @@ public final class PageVerification {
       if (!a.isRegularFile()) {
         throw new IOException(f.getFileName() + " is not a regular file");
       }
-      FileTime ctime = (FileTime) Files.getAttribute(f, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
-      return new Identity(a.fileKey(), a.size(), ctime);
+      // The modification time, not the change time: a restore reads hard links of the image's
+      // files (ImageStore#openForRestore), and a rename or delete in the store changes their link
+      // count and so their change time, not their content. Any write changes the modification time.
+      return new Identity(a.fileKey(), a.size(), a.lastModifiedTime());
     }
   }
 

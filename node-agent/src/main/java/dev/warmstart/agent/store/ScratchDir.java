@@ -27,6 +27,9 @@ public final class ScratchDir implements AutoCloseable {
       PosixFilePermissions.fromString("rwx------");
   private static final String LOCK = ".lock";
 
+  /** A sibling file that says an agent operation can recover this directory (ImageStore). */
+  static final String PENDING = ".pending";
+
   /**
    * Lock files this JVM holds. Locks belong to the process, and closing any channel on a file drops
    * them all, so a sweep must never even open one of these.
@@ -74,6 +77,7 @@ public final class ScratchDir implements AutoCloseable {
   public void close() throws IOException {
     try {
       ImageStore.deleteTree(dir);
+      Files.deleteIfExists(pendingOf(dir));
     } finally {
       Files.deleteIfExists(lockFile);
       HELD.remove(lockFile);
@@ -81,9 +85,39 @@ public final class ScratchDir implements AutoCloseable {
     }
   }
 
+  static Path pendingOf(Path dir) {
+    return dir.resolveSibling(dir.getFileName() + PENDING);
+  }
+
+  /**
+   * Takes over a dead process's directory (its lock is free): for recovery, which then commits or
+   * removes it.
+   */
+  static ScratchDir adopt(Path dir) throws IOException {
+    Path lockFile = dir.resolveSibling(dir.getFileName() + LOCK);
+    FileChannel ch =
+        FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+    FileLock l = ch.tryLock();
+    if (l == null) {
+      ch.close();
+      throw new IOException(dir + " is in use");
+    }
+    HELD.add(lockFile);
+    return new ScratchDir(dir, lockFile, ch);
+  }
+
   /** What to save from a dead process's directory before it is removed. */
   interface Salvage {
     void from(Path staleDir) throws IOException;
+  }
+
+  /** Which dead process's directories to leave for their owner's recovery. */
+  interface Keep {
+    boolean test(Path staleDir);
+  }
+
+  static int sweep(Path parent, Salvage salvage) throws IOException {
+    return sweep(parent, salvage, d -> false);
   }
 
   /**
@@ -92,7 +126,7 @@ public final class ScratchDir implements AutoCloseable {
    *
    * @return how many directories were removed
    */
-  static int sweep(Path parent, Salvage salvage) throws IOException {
+  static int sweep(Path parent, Salvage salvage, Keep keep) throws IOException {
     int removed = 0;
     try (Stream<Path> s = Files.list(parent)) {
       for (Path p : s.sorted().toList()) {
@@ -100,18 +134,28 @@ public final class ScratchDir implements AutoCloseable {
         if (name.endsWith(LOCK)) {
           Path dir = parent.resolve(name.substring(0, name.length() - LOCK.length()));
           if (!HELD.contains(p) && lockIsFree(p)) {
+            if (keep.test(dir)) {
+              continue;
+            }
             if (Files.exists(dir)) {
               salvage.from(dir);
               ImageStore.deleteTree(dir);
+              Files.deleteIfExists(pendingOf(dir));
               removed++;
             }
             Files.deleteIfExists(p);
           }
-        } else if (!Files.exists(parent.resolve(name + LOCK))) {
+        } else if (name.endsWith(PENDING)) {
+          Path dir = parent.resolve(name.substring(0, name.length() - PENDING.length()));
+          if (!Files.exists(dir) && !Files.exists(parent.resolve(dir.getFileName() + LOCK))) {
+            Files.deleteIfExists(p); // its directory is gone
+          }
+        } else if (!Files.exists(parent.resolve(name + LOCK)) && !keep.test(p)) {
           // A directory with no lock file: its owner died before this version locked, or between
           // deleting it and its lock. Either way nobody works in it.
           salvage.from(p);
           ImageStore.deleteTree(p);
+          Files.deleteIfExists(pendingOf(p));
           removed++;
         }
       }

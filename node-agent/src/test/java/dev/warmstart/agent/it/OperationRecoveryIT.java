@@ -15,6 +15,7 @@ import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
@@ -107,6 +108,35 @@ class OperationRecoveryIT {
     // the same key still answers with that operation: no second checkpoint
     assertThat(ops.submit(checkpointOf("k1", "img1")).id()).isEqualTo("op-1");
     assertThat(agent.store().list()).isEmpty();
+  }
+
+  @Test
+  void aContainerTargetLeftStoppedIsResumed() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        RuncContainer.available(), "runc and busybox-static are needed");
+    String id = "ws-recover-" + ProcessHandle.current().pid();
+    try (RuncContainer c = RuncContainer.start(dir.resolve("c"), id, List.of("sleep", "600"))) {
+      int init = c.initPid();
+      // The agent died mid-dump of the container: its tree is stopped, the request names no PID.
+      dev.warmstart.agent.proc.Signals.send(init, dev.warmstart.agent.proc.Signals.SIGSTOP);
+      for (int i = 0; i < 100 && new Procfs().state(init) != 'T'; i++) {
+        Thread.sleep(20);
+      }
+      assertThat(new Procfs().state(init)).isEqualTo('T');
+      journal.write(
+          new OperationJournal.Entry(
+              OperationRequest.checkpoint(
+                  "kc",
+                  new CheckpointRequest(
+                      ProcessTarget.ofContainer(id), "imgc", true, 60, null, null)),
+              status("op-c", "kc", OperationState.RUNNING, "dump")));
+
+      OperationStatus s = restartAgent().get("op-c").orElseThrow();
+
+      assertThat(s.error().reason()).isEqualTo(ErrorReason.Interrupted);
+      assertThat(s.error().message()).contains("resumed 1 stopped task");
+      assertThat(new Procfs().state(init)).as("container no longer frozen").isNotEqualTo('T');
+    }
   }
 
   @Test

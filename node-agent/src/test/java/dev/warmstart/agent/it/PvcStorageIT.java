@@ -88,7 +88,8 @@ class PvcStorageIT {
                       T,
                       null,
                       false,
-                      new ImageTransfer(b.id, STORE, "images", image.digest())),
+                      new ImageTransfer(b.id, STORE, "images", image.digest()),
+                      null),
                   Progress.NONE);
       assertThat(b.awaitLine("tick ")).contains("pid=1");
       assertThat(r.timings()).containsKey("import");
@@ -129,7 +130,8 @@ class PvcStorageIT {
                                 T,
                                 null,
                                 false,
-                                new ImageTransfer(c.id, STORE, "images", digest)),
+                                new ImageTransfer(c.id, STORE, "images", digest),
+                                null),
                             Progress.NONE))
             .isInstanceOfSatisfying(
                 CriuFailure.class,

@@ -129,6 +129,18 @@ class RestoreWorkflowTest {
     assertThat(req.kind()).isEqualTo(OperationKind.RESTORE);
     assertThat(req.restore().imageName()).isEqualTo("ml.ck");
     assertThat(req.restore().intoContainerId()).isEqualTo("placeholder-cid");
+    assertThat(req.restore().expectedImageDigest())
+        .as("the agent refuses an image that is not the checkpoint's")
+        .isNotBlank()
+        .isEqualTo(
+            client
+                .resources(GpuCheckpoint.class)
+                .inNamespace(Cluster.NS)
+                .withName("ck")
+                .get()
+                .getStatus()
+                .artifact()
+                .digest());
 
     cr = reconcile.untilSettled("r", 10);
     assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Running);

@@ -231,7 +231,9 @@ public class RestoreWorkflow {
                                       StoragePods.MOUNT_PATH,
                                       StoragePods.subPath(c),
                                       artifact.digest()))
-                          .orElse(null))));
+                          .orElse(null),
+                      // the agent refuses an image that is not the one this checkpoint made
+                      artifact.digest())));
       events.normal(cr, EventReason.RestoreStarted, "restoring into " + name + " on " + podNode);
       return Decision.after(status.dispatched(cr, podNode, op.id()), config.pollInterval());
     } catch (AgentUnavailableException e) {

@@ -1,0 +1,343 @@
+#!/usr/bin/env python3
+"""The GPU memory shim inside a real CPU process, over the fake libcuda (native-plugin/test/
+fake_libcuda.c: device memory is host memory, the virtual memory API reserves PROT_NONE ranges and
+backs them with memfds), driven over its control socket as the agent drives it, and dumped and
+restored by the real CRIU 4.2 (scripts/install-criu.sh). No GPU: what a real driver does with
+the same calls is for the GPU scripts (bench/gpu-restore.sh). The CRIU tests need root."""
+import ctypes
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.path.join(HERE, "..", "build")
+SHIM = os.path.join(BUILD, "libwarmstart_gpumem.so")
+FAKE_DIR = os.path.join(BUILD, "fake")
+APP = os.path.join(BUILD, "gpumem_app")
+CRIU = os.environ.get("CRIU", os.path.join(HERE, "..", "..", ".local", "criu", "bin", "criu"))
+MIB = 1 << 20
+
+NO_CRIU = None
+if os.geteuid() != 0:
+    NO_CRIU = "needs root (CRIU)"
+elif not os.access(CRIU, os.X_OK):
+    NO_CRIU = "CRIU not installed: run scripts/install-criu.sh"
+
+# Dumped processes are reparented to us (a subreaper) and reaped here, so their PIDs free at once.
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap():
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def wait_for(cond, timeout=10, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class ShimTest(unittest.TestCase):
+    managed_mb = (24, 40)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ws-shim-")
+        self.work = os.path.join(self.dir, "work")
+        self.sockdir = os.path.join(self.dir, "sock")
+        self.payload = os.path.join(self.dir, "payload")
+        self.oom = os.path.join(self.dir, "oom")
+        for d in (self.work, self.payload):
+            os.makedirs(d)
+        self.pid = None
+
+    def tearDown(self):
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            reap()
+        if getattr(self, "popen", None):
+            self.popen.wait()
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, **env):
+        e = dict(os.environ, LD_PRELOAD=SHIM, LD_LIBRARY_PATH=FAKE_DIR, WARMSTART_GPUMEM_MIN_MB="8",
+                 WARMSTART_GPUMEM_DIR=self.sockdir, WARMSTART_GPUMEM_THREADS="3", WARMSTART_GPUMEM_CHUNK_MB="4",
+                 FAKE_CUDA_OOM_FILE=self.oom, FAKE_CUDA_STATE=self.dir)
+        e.update(env)
+        self.log = open(os.path.join(self.dir, "app.log"), "w")
+        p = subprocess.Popen(["setsid", APP, self.work, *map(str, self.managed_mb)], env=e,
+                             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        self.pid = p.pid
+        self.popen = p
+        self.ready = wait_for(lambda: self.read("ready"), what="the app to be ready")
+        self.sock = os.path.join(self.sockdir, f"gpumem-{self.pid}.sock")
+        self.assertTrue(os.path.exists(self.sock), "the shim listens once it manages memory")
+
+    def read(self, name):
+        try:
+            with open(os.path.join(self.work, name)) as f:
+                return f.read().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def ticks(self):
+        return int(self.read("ticks") or 0)
+
+    def ticking(self, timeout=5):
+        t = self.ticks()
+        wait_for(lambda: self.ticks() > t + 3, timeout, "the app's driver calls to go on")
+
+    def still(self, seconds=0.3):
+        t = self.ticks()
+        time.sleep(seconds)
+        return self.ticks() == t
+
+    def verify(self):
+        n = len([f for f in os.listdir(self.work) if f.startswith("verify-") and not f.endswith(".tmp")])
+        open(os.path.join(self.work, "verify-request"), "w").close()
+        return wait_for(lambda: self.read(f"verify-{n + 1}"), what="the app's checksum")
+
+    def ctl(self, cmd, directory=None, path=None):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect(path or self.sock)
+        fds = []
+        if directory:
+            fds = [os.open(directory, os.O_RDONLY | os.O_DIRECTORY)]
+        try:
+            socket.send_fds(s, [(cmd + "\n").encode()], fds)
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return data.decode().strip()
+        finally:
+            for fd in fds:
+                os.close(fd)
+            s.close()
+
+    def status(self):
+        reply = self.ctl("STATUS")
+        self.assertTrue(reply.startswith("OK "), reply)
+        return dict(kv.split("=", 1) for kv in reply.split()[1:])
+
+    def memfd_mappings(self):
+        with open(f"/proc/{self.pid}/maps") as f:
+            return [line for line in f if "fake-gpu-memory" in line]
+
+    def checkpoint(self):
+        reply = self.ctl("CHECKPOINT", self.payload)
+        self.assertTrue(reply.startswith("OK "), reply)
+        return reply
+
+
+class Channel(ShimTest):
+    def test_manages_only_allocations_above_the_threshold(self):
+        self.start()
+        st = self.status()
+        self.assertEqual("2", st["allocations"])
+        self.assertEqual(str(sum(self.managed_mb) * MIB), st["managedBytes"])
+        self.assertEqual(("running", "open"), (st["state"], st["gate"]))
+        # the two managed blocks, each its own memfd "physical" allocation
+        self.assertEqual(2, len(self.memfd_mappings()))
+
+    def test_checkpoint_releases_the_memory_and_resume_brings_it_back(self):
+        self.start()
+        self.ticking()
+        reply = self.checkpoint()
+        self.assertIn(f"bytes={sum(self.managed_mb) * MIB}", reply)
+        st = self.status()
+        self.assertEqual(("released", "closed", str(sum(self.managed_mb) * MIB)),
+                         (st["state"], st["gate"], st["releasedBytes"]))
+        self.assertEqual([], self.memfd_mappings(), "the physical memory is gone")
+        self.assertTrue(self.still(), "the program's driver calls wait while the memory is out")
+        self.assertTrue(self.popen.poll() is None)
+        # Every chunk's digest in the index is the sha256 of its bytes in its data file.
+        files = {}
+        chunks = 0
+        with open(os.path.join(self.payload, "gpumem.index")) as f:
+            lines = f.read().split("\n")
+        self.assertEqual("warmstart-gpumem 1", lines[0])
+        for line in lines:
+            if line.startswith("chunk "):
+                _, va, length, fileno, off, sha = line.split()
+                path = os.path.join(self.payload, f"data-{fileno}.bin")
+                if path not in files:
+                    with open(path, "rb") as df:
+                        files[path] = df.read()
+                data = files[path][int(off):int(off) + int(length)]
+                self.assertEqual(sha, hashlib.sha256(data).hexdigest())
+                chunks += 1
+        self.assertEqual(sum(self.managed_mb) // 4, chunks)
+        self.assertEqual(3, len(files), "one file per worker")
+        reply = self.ctl("RESUME", self.payload)
+        self.assertTrue(reply.startswith("OK "), reply)
+        self.ticking()
+        self.assertEqual(self.ready, self.verify())
+        self.assertEqual(("running", "open"), (self.status()["state"], self.status()["gate"]))
+
+    def test_without_the_gate_the_program_faults(self):
+        # The counter-test of the gate: with it off, the program's next read of a released block
+        # faults (what a kernel on a real GPU would do: an illegal address).
+        self.start(WARMSTART_GPUMEM_GATE="0")
+        try:
+            self.ctl("CHECKPOINT", self.payload)  # the process may die before it answers
+        except OSError:
+            pass
+        wait_for(lambda: self.popen.poll() is not None, 5, "the program to fault")
+        self.assertEqual(-signal.SIGSEGV, self.popen.returncode)
+        self.pid = None
+
+    def test_tampered_payload_is_refused_and_the_program_stays_held(self):
+        self.start()
+        self.checkpoint()
+        path = os.path.join(self.payload, "data-1.bin")
+        with open(path, "r+b") as f:
+            f.seek(5 * MIB + 17)
+            b = f.read(1)
+            f.seek(5 * MIB + 17)
+            f.write(bytes([b[0] ^ 1]))
+        reply = self.ctl("RESUME", self.payload)
+        self.assertTrue(reply.startswith("ERR PayloadDigestMismatch data-1.bin"), reply)
+        self.assertEqual([], self.memfd_mappings(), "nothing half-loaded stays")
+        self.assertEqual(("released", "closed"), (self.status()["state"], self.status()["gate"]))
+        self.assertTrue(self.still(), "the program never ran on the tampered payload")
+        with open(path, "r+b") as f:
+            f.seek(5 * MIB + 17)
+            f.write(b)
+        self.assertTrue(self.ctl("RESUME", self.payload).startswith("OK "))
+        self.ticking()
+        self.assertEqual(self.ready, self.verify())
+
+    def test_missing_payload_files_are_refused_before_any_memory_is_created(self):
+        self.start()
+        self.checkpoint()
+        os.rename(os.path.join(self.payload, "data-2.bin"), os.path.join(self.dir, "aside"))
+        reply = self.ctl("RESUME", self.payload)
+        self.assertTrue(reply.startswith("ERR PayloadMissing data-2.bin"), reply)
+        self.assertEqual([], self.memfd_mappings())
+        os.rename(os.path.join(self.dir, "aside"), os.path.join(self.payload, "data-2.bin"))
+        os.rename(os.path.join(self.payload, "gpumem.index"), os.path.join(self.dir, "aside"))
+        reply = self.ctl("RESUME", self.payload)
+        self.assertTrue(reply.startswith("ERR PayloadMissing gpumem.index"), reply)
+        self.assertTrue(self.still())
+
+    def test_out_of_memory_on_restore_is_an_error_and_can_be_retried(self):
+        self.start()
+        self.checkpoint()
+        open(self.oom, "w").close()
+        reply = self.ctl("RESUME", self.payload)
+        self.assertTrue(reply.startswith("ERR OutOfMemory"), reply)
+        self.assertEqual([], self.memfd_mappings())
+        self.assertTrue(self.popen.poll() is None and self.still())
+        os.unlink(self.oom)
+        self.assertTrue(self.ctl("RESUME", self.payload).startswith("OK "))
+        self.assertEqual(self.ready, self.verify())
+
+    def test_a_failed_copy_aborts_and_leaves_the_memory_in_place(self):
+        self.start()
+        gone = os.path.join(self.dir, "gone")
+        os.makedirs(gone)
+        fd = os.open(gone, os.O_RDONLY | os.O_DIRECTORY)
+        os.rmdir(gone)  # files cannot be created in a removed directory
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock)
+        socket.send_fds(s, [b"CHECKPOINT\n"], [fd])
+        reply = s.recv(4096).decode().strip()
+        s.close()
+        os.close(fd)
+        self.assertTrue(reply.startswith("ERR PayloadMissing data-") or reply.startswith("ERR CopyFailed"), reply)
+        self.assertEqual(("running", "open"), (self.status()["state"], self.status()["gate"]))
+        self.assertEqual(2, len(self.memfd_mappings()))
+        self.ticking()
+        self.assertEqual(self.ready, self.verify())
+
+    def test_bad_requests(self):
+        self.start()
+        self.assertTrue(self.ctl("CHECKPOINT").startswith("ERR InvalidRequest"), "needs a directory fd")
+        self.assertTrue(self.ctl("RESTORE", self.payload).startswith("ERR InvalidState"))
+        self.assertTrue(self.ctl("FORMAT C:").startswith("ERR InvalidRequest"))
+        self.checkpoint()
+        self.assertTrue(self.ctl("CHECKPOINT", self.payload).startswith("ERR InvalidState"))
+
+    @unittest.skipIf(os.geteuid() != 0, "needs root to connect as another user")
+    def test_only_root_may_connect(self):
+        self.start()
+        os.chmod(self.sock, 0o666)
+        os.chmod(self.sockdir, 0o755)
+        os.chmod(self.dir, 0o755)
+        r, w = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(r)
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                os.write(w, self.ctl("STATUS").encode())
+            except Exception as e:  # noqa: BLE001 - reported to the parent
+                os.write(w, f"child: {e!r}".encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        os.waitpid(child, 0)
+        reply = os.read(r, 4096).decode()
+        os.close(r)
+        self.assertTrue(reply.startswith("ERR PermissionDenied"), reply)
+
+
+@unittest.skipIf(NO_CRIU, NO_CRIU)
+class WithCriu(ShimTest):
+    managed_mb = (48, 80)
+
+    def criu_log(self, name):
+        with open(os.path.join(self.img, name)) as f:
+            return f.read()[-3000:]
+
+    def criu(self, *args):
+        return subprocess.run([CRIU, *args, "-D", self.img, "-v4"], capture_output=True, text=True, timeout=120)
+
+    def test_dump_and_restore_with_the_memory_out_of_the_image(self):
+        self.img = os.path.join(self.dir, "img")
+        os.makedirs(self.img)
+        self.start()
+        self.ticking()
+        self.checkpoint()
+        r = self.criu("dump", "-t", str(self.pid), "-o", "dump.log")
+        self.assertEqual(0, r.returncode, self.criu_log("dump.log"))
+        wait_for(lambda: (reap(), not os.path.exists(f"/proc/{self.pid}"))[1], what="the dumped process to go")
+        pages = sum(os.path.getsize(os.path.join(self.img, f)) for f in os.listdir(self.img) if f.startswith("pages-"))
+        self.assertLess(pages, 32 * MIB, "the managed 128 MiB are not in CRIU's image")
+        r = self.criu("restore", "-d", "-o", "restore.log")
+        self.assertEqual(0, r.returncode, self.criu_log("restore.log"))
+        # restored: its control socket answers at the same path; the program waits at the gate
+        st = self.status()
+        self.assertEqual(("released", "closed"), (st["state"], st["gate"]))
+        self.assertTrue(self.still())
+        reply = self.ctl("RESTORE", self.payload)
+        self.assertTrue(reply.startswith("OK "), reply)
+        self.ticking()
+        self.assertEqual(self.ready, self.verify(), "every managed byte survived")
+        self.assertEqual(2, len(self.memfd_mappings()))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -137,7 +137,7 @@ static void serve(int fd)
 				reply(fd, "ERR InvalidState the memory is already out; RESUME or RESTORE first");
 			} else if (ws_gate_close(gate_timeout_s())) {
 				reply(fd, "ERR GateTimeout a program thread stayed inside the driver for %.0f s", gate_timeout_s());
-			} else if (ws_payload_checkpoint(dirfd, msg, sizeof(msg))) {
+			} else if (ws_payload_checkpoint(dirfd, fd, msg, sizeof(msg))) {
 				ws_gate_open();
 				reply(fd, "ERR %s", msg);
 			} else {

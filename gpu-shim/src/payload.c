@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,8 +375,18 @@ static struct ws_alloc *listed[WS_MAX_LISTED];
 
 static int load(int dirfd, struct ws_alloc **a, size_t na, char *msg, size_t msglen, double *bytes_out);
 
+/* Whether the agent that asked is still waiting (a client that gave up must not find the memory gone). */
+static int still_asked(int clientfd)
+{
+	struct pollfd p = { .fd = clientfd, .events = POLLRDHUP };
+
+	if (clientfd < 0)
+		return 1;
+	return poll(&p, 1, 0) == 0 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* Called with the gate closed and no program thread in the driver. */
-int ws_payload_checkpoint(int dirfd, char *msg, size_t msglen)
+int ws_payload_checkpoint(int dirfd, int clientfd, char *msg, size_t msglen)
 {
 	struct job job = { .dirfd = dirfd, .restoring = 0 };
 	size_t na, bytes = 0;
@@ -407,6 +418,11 @@ int ws_payload_checkpoint(int dirfd, char *msg, size_t msglen)
 		goto out;
 	}
 	copy_ms = ws_now_ms() - t0;
+	if (!still_asked(clientfd)) {
+		snprintf(msg, msglen, "Abandoned the agent stopped waiting; the memory stays in place");
+		remove_payload(dirfd, job.nfiles);
+		goto out;
+	}
 	for (size_t i = 0; i < na; i++) {
 		CUresult r = ws_unmap_physical(listed[i]);
 		if (r) {

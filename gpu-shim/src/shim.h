@@ -131,7 +131,8 @@ void ws_gate_leave(void);
 /* --- payload (payload.c) ---------------------------------------------------------------------- */
 
 /* Both return 0 (msg: figures) or -1 (msg: "Reason: text"); dirfd is the payload directory. */
-int ws_payload_checkpoint(int dirfd, char *msg, size_t msglen);
+/* clientfd: the agent's connection; if it has gone when the copy is done, nothing is released. */
+int ws_payload_checkpoint(int dirfd, int clientfd, char *msg, size_t msglen);
 int ws_payload_restore(int dirfd, char *msg, size_t msglen);
 
 /* --- control channel (control.c) --------------------------------------------------------------- */

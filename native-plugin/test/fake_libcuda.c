@@ -21,6 +21,7 @@
  * Copies and memsets are plain memcpy/memset (streams are synchronous); entry points are found
  * through cuGetProcAddress like the real driver's.
  *   FAKE_CUDA_OOM_FILE  while this file exists, cuMemCreate fails with CUDA_ERROR_OUT_OF_MEMORY
+ *   FAKE_CUDA_COPY_FAIL_FILE  while this file exists, device-to-host copies fail (error 999)
  */
 #include <dirent.h>
 #include <sys/mman.h>
@@ -474,6 +475,10 @@ int cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t n, void
 
 int cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t n, void *stream)
 {
+	const char *fail = getenv("FAKE_CUDA_COPY_FAIL_FILE");
+
+	if (fail && access(fail, F_OK) == 0)
+		return ERR_UNKNOWN;
 	return cuMemcpyDtoH_v2(dst, src, n);
 }
 

@@ -4,6 +4,7 @@ import dev.warmstart.agent.criu.CriuFailure;
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.DumpSpec;
 import dev.warmstart.agent.gpu.GpuProbe;
+import dev.warmstart.agent.gpumem.GpuMemoryPayload;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
@@ -36,6 +37,7 @@ public final class CheckpointService {
   private final String nodeName;
   private final GpuProbe gpuProbe;
   private final WorkloadHook hooks = new WorkloadHook();
+  private final GpuMemoryPayload gpuMemory;
 
   public CheckpointService(
       CriuRunner criu,
@@ -54,6 +56,7 @@ public final class CheckpointService {
     this.clock = clock;
     this.nodeName = nodeName;
     this.gpuProbe = gpuProbe;
+    this.gpuMemory = new GpuMemoryPayload(procfs);
   }
 
   public StoredImage checkpoint(CheckpointCommand cmd, Progress progress) throws CriuFailure {
@@ -96,13 +99,32 @@ public final class CheckpointService {
     }
     try (staging) {
       t = System.nanoTime();
+      GpuMemoryPayload.Out gpuMemoryOut =
+          gpuMemory.checkpoint(layout.source().processes(), staging.dir(), cmd.timeout());
+      if (!gpuMemoryOut.isEmpty()) {
+        timings.record("gpuMemoryCheckpoint", t);
+      }
+      t = System.nanoTime();
       progress.step("dump");
       int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
-      criu.dump(
-          new DumpSpec(
-              pid, staging.dir(), cmd.leaveRunning(), layout.dumpExternals(), freezeSeconds),
-          cmd.timeout());
+      try {
+        criu.dump(
+            new DumpSpec(
+                pid, staging.dir(), cmd.leaveRunning(), layout.dumpExternals(), freezeSeconds),
+            cmd.timeout());
+      } catch (CriuFailure e) {
+        // CRIU resumed the tree (or the catch below does): its memory comes back before the
+        // payload goes away with the staging directory.
+        resumer.resume(layout.source().processes());
+        String back = gpuMemory.putBackQuietly(gpuMemoryOut, cmd.timeout());
+        throw back.isEmpty() ? e : new CriuFailure(e.reason(), e.getMessage() + back, e);
+      }
       timings.record("dump", t);
+      if (cmd.leaveRunning() && !gpuMemoryOut.isEmpty()) {
+        t = System.nanoTime();
+        gpuMemory.resume(gpuMemoryOut, cmd.timeout());
+        timings.record("gpuMemoryResume", t);
+      }
       CudaReport.read(staging.dir(), CudaReport.DUMP)
           .ifPresent(r -> timings.putAll(r.timings("gpuLock", "gpuCheckpoint")));
 

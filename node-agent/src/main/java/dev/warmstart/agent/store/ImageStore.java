@@ -43,7 +43,10 @@ public final class ImageStore {
   private static final String TRASHED_IMAGE = "image";
 
   /** CRIU's page images: copied into the restored memory, never parsed. */
-  private static final Pattern PAGES = Pattern.compile("^pages-[0-9]+\\.img$");
+  // Bulk data checked in the background: CRIU's page files, and the GPU memory shim's payload
+  // (gpumem/<pid>/data-<n>.bin, which the shim also checks chunk by chunk against its index).
+  private static final Pattern PAGES =
+      Pattern.compile("^(pages-[0-9]+\\.img|gpumem/[0-9]+/data-[0-9]+\\.bin)$");
 
   private final Path root;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.ops.ActivateCommand;
 import dev.warmstart.agent.ops.AgentComponents;
 import dev.warmstart.agent.ops.CheckpointCommand;
 import dev.warmstart.agent.ops.Progress;
+import dev.warmstart.agent.ops.RestoreCommand;
 import dev.warmstart.agent.ops.RestoreResult;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
@@ -18,6 +20,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -144,6 +147,45 @@ class GpuMemoryShimIT {
       assertThat(checksum()).as("every managed byte came back").isEqualTo(before);
     } finally {
       Workload.kill(r.pid());
+    }
+  }
+
+  @Test
+  void aWarmStandbyHoldsNoManagedMemoryUntilActivation() throws Exception {
+    String before = read("ready");
+    checkpoint(false);
+    app.waitFor();
+    Workload.awaitGone(pid());
+
+    RestoreResult standby =
+        agent
+            .restores()
+            .restore(
+                new RestoreCommand(
+                    "shim", Optional.empty(), List.of(), RestoreCommand.Stage.WARM, T, null),
+                Progress.NONE);
+    try {
+      assertThat(standby.timings()).doesNotContainKey("gpuMemoryRestore");
+      assertThat(fakeGpuMappings(standby.pid())).as("no GPU memory while standing by").isZero();
+      long t = ticks();
+      Thread.sleep(300);
+      assertThat(ticks()).as("its CUDA calls wait at the shim's gate").isEqualTo(t);
+
+      Map<String, Long> activation =
+          agent.restores().activate(new ActivateCommand(standby.pid(), "shim", List.of(), T));
+      assertThat(activation).containsKey("gpuMemoryRestore");
+      assertThat(fakeGpuMappings(standby.pid())).isEqualTo(2);
+      awaitTicking();
+      assertThat(checksum()).isEqualTo(before);
+    } finally {
+      Workload.kill(standby.pid());
+    }
+  }
+
+  /** The fake driver's "physical" GPU allocations mapped into the process. */
+  private static long fakeGpuMappings(int pid) throws IOException {
+    try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
+      return lines.filter(l -> l.contains("fake-gpu-memory")).count();
     }
   }
 

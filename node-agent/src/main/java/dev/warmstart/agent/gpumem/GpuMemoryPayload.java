@@ -41,8 +41,12 @@ public final class GpuMemoryPayload {
     this.finder = finder;
   }
 
-  /** The shims whose memory is in {@code imageDir}, to be put back if the checkpoint goes on. */
-  public record Out(List<GpuMemoryShim> shims, Path imageDir) {
+  /**
+   * The shims whose memory is in {@code imageDir}, to be put back if the checkpoint goes on.
+   *
+   * @param bytes the managed GPU memory they moved
+   */
+  public record Out(List<GpuMemoryShim> shims, Path imageDir, long bytes) {
     public boolean isEmpty() {
       return shims.isEmpty();
     }
@@ -64,7 +68,8 @@ public final class GpuMemoryPayload {
    */
   public Out checkpoint(List<Integer> tree, Path imageDir, Duration timeout) throws CriuFailure {
     List<GpuMemoryShim> shims = finder.find(tree);
-    Out done = new Out(new ArrayList<>(), imageDir);
+    Out done = new Out(new ArrayList<>(), imageDir, 0);
+    long bytes = 0;
     for (GpuMemoryShim s : shims) {
       Path dir = payloadDir(imageDir, s.nsPid());
       ShimReply r;
@@ -87,8 +92,9 @@ public final class GpuMemoryPayload {
                 + back);
       }
       done.shims().add(s);
+      bytes += Long.parseLong(r.figures().getOrDefault("bytes", "0"));
     }
-    return done;
+    return new Out(done.shims(), imageDir, bytes);
   }
 
   /** Puts the memory back in place from the payload (after a leave-running or a failed dump). */

@@ -82,7 +82,7 @@ public final class CheckpointService {
       throw new CriuFailure(
           ErrorReason.ProcessNotFound, "process " + pid + " vanished: " + e.getMessage(), e);
     }
-    GpuInfo gpu = gpuProbe.inspect(layout.source().processes()).orElse(null);
+    GpuInfo probed = gpuProbe.inspect(layout.source().processes()).orElse(null);
     timings.record("inspect", t);
 
     if (!cmd.replace() && store.exists(cmd.imageName())) {
@@ -101,9 +101,14 @@ public final class CheckpointService {
       t = System.nanoTime();
       GpuMemoryPayload.Out gpuMemoryOut =
           gpuMemory.checkpoint(layout.source().processes(), staging.dir(), cmd.timeout());
+      GpuInfo gpu = probed;
       if (!gpuMemoryOut.isEmpty()) {
         timings.record("gpuMemoryCheckpoint", t);
+        gpu =
+            (gpu == null ? new GpuInfo(null, null, null, null, null) : gpu)
+                .withManagedMemoryBytes(gpuMemoryOut.bytes());
       }
+      GpuInfo recorded = gpu;
       t = System.nanoTime();
       progress.step("dump");
       int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
@@ -148,7 +153,7 @@ public final class CheckpointService {
                       draft.sizeBytes(),
                       partial,
                       cmd.labels() == null ? Map.of() : Map.copyOf(cmd.labels()),
-                      gpu));
+                      recorded));
       timings.record("store", t);
       return image;
     } catch (CriuFailure | ImageExistsException | IOException | RuntimeException e) {

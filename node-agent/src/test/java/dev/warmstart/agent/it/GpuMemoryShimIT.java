@@ -136,6 +136,7 @@ class GpuMemoryShimIT {
             .sum();
     assertThat(pages).as("the managed memory is not in CRIU's pages").isLessThan(32 * MIB);
     assertThat(m.timings()).containsKeys("gpuMemoryCheckpoint", "dump");
+    assertThat(m.gpu().managedMemoryBytes()).isEqualTo((MANAGED_MB[0] + MANAGED_MB[1]) * MIB);
     app.waitFor();
     Workload.awaitGone(pid());
 

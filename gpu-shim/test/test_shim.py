@@ -60,6 +60,8 @@ class ShimTest(unittest.TestCase):
         self.sockdir = os.path.join(self.dir, "sock")
         self.payload = os.path.join(self.dir, "payload")
         self.oom = os.path.join(self.dir, "oom")
+        self.hang = os.path.join(self.dir, "hang")
+        self.slow = os.path.join(self.dir, "slow")
         for d in (self.work, self.payload):
             os.makedirs(d)
         self.pid = None
@@ -79,7 +81,8 @@ class ShimTest(unittest.TestCase):
     def start(self, **env):
         e = dict(os.environ, LD_PRELOAD=SHIM, LD_LIBRARY_PATH=FAKE_DIR, WARMSTART_GPUMEM_MIN_MB="8",
                  WARMSTART_GPUMEM_DIR=self.sockdir, WARMSTART_GPUMEM_THREADS="3", WARMSTART_GPUMEM_CHUNK_MB="4",
-                 FAKE_CUDA_OOM_FILE=self.oom, FAKE_CUDA_STATE=self.dir)
+                 FAKE_CUDA_OOM_FILE=self.oom, FAKE_CUDA_STATE=self.dir,
+                 FAKE_CUDA_HANG_FILE=self.hang, FAKE_CUDA_SLOW_FILE=self.slow)
         e.update(env)
         self.log = open(os.path.join(self.dir, "app.log"), "w")
         p = subprocess.Popen(["setsid", APP, self.work, *map(str, self.managed_mb)], env=e,
@@ -268,6 +271,36 @@ class Channel(ShimTest):
         self.assertTrue(reply.startswith("ERR PayloadMissing data-") or reply.startswith("ERR CopyFailed"), reply)
         self.assertEqual(("running", "open"), (self.status()["state"], self.status()["gate"]))
         self.assertEqual(2, len(self.memfd_mappings()))
+        self.ticking()
+        self.assertEqual(self.ready, self.verify())
+
+    def test_a_thread_stuck_in_the_driver_makes_the_checkpoint_fail_not_hang(self):
+        self.start(WARMSTART_GPUMEM_GATE_TIMEOUT_S="1")
+        open(self.hang, "w").close()  # the app's next cuMemcpyDtoH does not return
+        time.sleep(0.1)
+        reply = self.ctl("CHECKPOINT", self.payload)
+        self.assertTrue(reply.startswith("ERR GateTimeout"), reply)
+        self.assertEqual(("running", "open"), (self.status()["state"], self.status()["gate"]))
+        self.assertEqual(2, len(self.memfd_mappings()))
+        os.unlink(self.hang)
+        self.ticking()
+        self.assertEqual(self.ready, self.verify())
+
+    def test_an_agent_that_stops_waiting_finds_the_memory_in_place(self):
+        self.start()
+        open(self.slow, "w").close()  # 50 ms a chunk: the copy takes ~0.8 s
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock)
+        fd = os.open(self.payload, os.O_RDONLY | os.O_DIRECTORY)
+        socket.send_fds(s, [b"CHECKPOINT\n"], [fd])
+        os.close(fd)
+        time.sleep(0.1)
+        s.close()  # gave up (a timeout, an agent restart)
+        wait_for(lambda: self.status()["gate"] == "open", 10, "the shim to give up the checkpoint")
+        self.assertEqual("running", self.status()["state"])
+        self.assertEqual(2, len(self.memfd_mappings()))
+        self.assertFalse(os.path.exists(os.path.join(self.payload, "gpumem.index")))
+        os.unlink(self.slow)
         self.ticking()
         self.assertEqual(self.ready, self.verify())
 

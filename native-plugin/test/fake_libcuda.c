@@ -22,6 +22,8 @@
  * through cuGetProcAddress like the real driver's.
  *   FAKE_CUDA_OOM_FILE  while this file exists, cuMemCreate fails with CUDA_ERROR_OUT_OF_MEMORY
  *   FAKE_CUDA_COPY_FAIL_FILE  while this file exists, device-to-host copies fail (error 999)
+ *   FAKE_CUDA_HANG_FILE  while this file exists, cuMemcpyDtoH (the synchronous one) does not return
+ *   FAKE_CUDA_SLOW_FILE  while this file exists, each asynchronous copy takes 50 ms more
  */
 #include <dirent.h>
 #include <sys/mman.h>
@@ -462,14 +464,27 @@ int cuMemcpyHtoD_v2(unsigned long long dst, const void *src, size_t n)
 	return SUCCESS;
 }
 
+static void copy_knobs(void)
+{
+	const char *slow = getenv("FAKE_CUDA_SLOW_FILE");
+
+	if (slow && access(slow, F_OK) == 0)
+		usleep(50000);
+}
+
 int cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t n)
 {
+	const char *hang = getenv("FAKE_CUDA_HANG_FILE");
+
+	while (hang && access(hang, F_OK) == 0)
+		usleep(1000);
 	memcpy(dst, (const void *)src, n);
 	return SUCCESS;
 }
 
 int cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t n, void *stream)
 {
+	copy_knobs();
 	return cuMemcpyHtoD_v2(dst, src, n);
 }
 
@@ -479,7 +494,9 @@ int cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t n, void *stre
 
 	if (fail && access(fail, F_OK) == 0)
 		return ERR_UNKNOWN;
-	return cuMemcpyDtoH_v2(dst, src, n);
+	copy_knobs();
+	memcpy(dst, (const void *)src, n);
+	return SUCCESS;
 }
 
 int cuMemsetD8_v2(unsigned long long dst, unsigned char value, size_t n)

@@ -112,7 +112,7 @@ server() { # PORT GIB -> pid
   echo $!
 }
 server_shim() { # PORT GIB -> pid: the same server, its large allocations managed by the shim
-  LD_PRELOAD=$shim_lib WARMSTART_GPUMEM_DIR=/dev/shm/warmstart-gpumem \
+  LD_PRELOAD=$shim_lib \
     setsid python3 "$server_py" --port "$1" --gib "$2" >"$work/logs/server-shim-$1.log" 2>&1 </dev/null &
   echo $!
 }

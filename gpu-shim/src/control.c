@@ -1,6 +1,8 @@
 /*
- * The control channel: a Unix stream socket at $WARMSTART_GPUMEM_DIR/gpumem-<pid>.sock (pid as the
- * process sees it; default dir /dev/shm/warmstart-gpumem), served by one thread named "ws-gpumem".
+ * The control channel: a Unix stream socket at $WARMSTART_GPUMEM_DIR/warmstart-gpumem-<pid>.sock (pid
+ * as the process sees it; default dir /tmp), served by one thread named "ws-gpumem". The directory
+ * must exist wherever the process is restored, because CRIU binds the socket there again: /tmp is in
+ * every image (a directory the process made itself would be gone in a fresh container).
  * The agent reaches it through /proc/<host pid>/root. One request per connection, one line each way:
  *
  *   STATUS                  -> OK state=running|released gate=open|closed allocations=N managedBytes=B
@@ -37,7 +39,7 @@ static int last_dump_state; /* 0 nothing out, 1 memory out */
 static const char *dir(void)
 {
 	const char *d = getenv("WARMSTART_GPUMEM_DIR");
-	return d && *d ? d : "/dev/shm/warmstart-gpumem";
+	return d && *d ? d : "/tmp";
 }
 
 static int peer_allowed(int fd)
@@ -198,7 +200,7 @@ static void start(void)
 	int lfd;
 
 	mkdir(dir(), 0700);
-	if (snprintf(sock_path, sizeof(sock_path), "%s/gpumem-%d.sock", dir(), getpid()) >= (int)sizeof(sock_path)) {
+	if (snprintf(sock_path, sizeof(sock_path), "%s/warmstart-gpumem-%d.sock", dir(), getpid()) >= (int)sizeof(sock_path)) {
 		ws_log("WARMSTART_GPUMEM_DIR is too long for a socket path; no control channel\n");
 		sock_path[0] = '\0';
 		return;

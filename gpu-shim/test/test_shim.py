@@ -90,7 +90,7 @@ class ShimTest(unittest.TestCase):
         self.pid = p.pid
         self.popen = p
         self.ready = wait_for(lambda: self.read("ready"), what="the app to be ready")
-        self.sock = os.path.join(self.sockdir, f"gpumem-{self.pid}.sock")
+        self.sock = os.path.join(self.sockdir, f"warmstart-gpumem-{self.pid}.sock")
         self.assertTrue(os.path.exists(self.sock), "the shim listens once it manages memory")
 
     def read(self, name):

@@ -10,13 +10,13 @@ import java.util.List;
 
 /**
  * Finds the processes of a tree that run the shim: those whose control socket exists at {@code
- * $WARMSTART_GPUMEM_DIR/gpumem-<pid in its namespace>.sock} (default directory {@code
- * /dev/shm/warmstart-gpumem}), seen through {@code /proc/<pid>/root}. A process without one is not
- * managed, and everything about it stays as without the shim.
+ * $WARMSTART_GPUMEM_DIR/warmstart-gpumem-<pid in its namespace>.sock} (default directory {@code
+ * /tmp}), seen through {@code /proc/<pid>/root}. A process without one is not managed, and
+ * everything about it stays as without the shim.
  */
 public final class ShimFinder {
   static final String DIR_ENV = "WARMSTART_GPUMEM_DIR";
-  static final String DEFAULT_DIR = "/dev/shm/warmstart-gpumem";
+  static final String DEFAULT_DIR = "/tmp";
 
   private final Procfs procfs;
   private final Path proc;
@@ -42,7 +42,7 @@ public final class ShimFinder {
             proc.resolve(Integer.toString(pid))
                 .resolve("root")
                 .resolve(inside.replaceFirst("^/+", ""))
-                .resolve("gpumem-" + nsPid + ".sock");
+                .resolve("warmstart-gpumem-" + nsPid + ".sock");
         if (Files.exists(socket) && !Files.isRegularFile(socket) && !Files.isDirectory(socket)) {
           out.add(new GpuMemoryShim(pid, nsPid, socket));
         }

@@ -7,6 +7,9 @@
  *    counts ("ticks" file): with memory absent and the gate open it would fault at once;
  *  - when DIR/verify-request appears, the main thread checksums every block (through the driver)
  *    and writes DIR/verify-<n> with the checksum.
+ * Built twice: gpumem_app reaches the driver as above; gpumem_app_rt (-DWITH_RUNTIME) allocates
+ * through cudaMalloc/cudaFree of a runtime it is linked against (test/fake_cudart.c), as PyTorch does.
+ * Either also allocates and frees one more managed block at start, so the free path runs.
  * Usage: gpumem_app DIR [managed_mb ...] — writes DIR/ready ("checksum") when set up.
  */
 #include <dlfcn.h>
@@ -25,6 +28,10 @@ typedef int (*dtoh_fn)(void *, unsigned long long, size_t);
 typedef int (*init_fn)(unsigned int);
 typedef int (*retain_fn)(void **, int);
 typedef int (*setcur_fn)(void *);
+#ifdef WITH_RUNTIME
+int cudaMalloc(void **p, size_t size);
+int cudaFree(void *p);
+#endif
 
 static dtoh_fn dtoh;
 static htod_fn htod;
@@ -126,7 +133,30 @@ int main(int argc, char **argv)
 	htod = (htod_fn)lookup(gp, "cuMemcpyHtoD");
 	dtoh = (dtoh_fn)lookup(gp, "cuMemcpyDtoH");
 
+#ifdef WITH_RUNTIME
+	/* managed: by the runtime; then one small block the shim leaves alone */
+	(void)alloc;
+	(void)alloc_by_name;
+	{
+		void *p;
+		CHECK(cudaMalloc(&p, 12 << 20));
+		CHECK(cudaFree(p));
+		for (int i = 2; i < argc && nblocks < 15; i++) {
+			sizes[nblocks] = (size_t)atol(argv[i]) << 20;
+			CHECK(cudaMalloc(&p, sizes[nblocks]));
+			blocks[nblocks++] = (unsigned long long)p;
+		}
+		sizes[nblocks] = 1 << 20;
+		CHECK(cudaMalloc(&p, sizes[nblocks]));
+		blocks[nblocks++] = (unsigned long long)p;
+	}
+#else
 	/* managed: by cuGetProcAddress and by dlsym; then one small block the shim leaves alone */
+	{
+		unsigned long long extra;
+		CHECK(alloc(&extra, 12 << 20));
+		CHECK(((free_fn)lookup(gp, "cuMemFree"))(extra));
+	}
 	for (int i = 2; i < argc && nblocks < 15; i++) {
 		sizes[nblocks] = (size_t)atol(argv[i]) << 20;
 		CHECK((nblocks % 2 ? alloc_by_name : alloc)(&blocks[nblocks], sizes[nblocks]));
@@ -135,6 +165,7 @@ int main(int argc, char **argv)
 	sizes[nblocks] = 1 << 20;
 	CHECK(alloc(&blocks[nblocks], sizes[nblocks]));
 	nblocks++;
+#endif
 	srand(42);
 	for (int b = 0; b < nblocks; b++) {
 		static unsigned char buf[1 << 20];

@@ -20,6 +20,7 @@ BUILD = os.path.join(HERE, "..", "build")
 SHIM = os.path.join(BUILD, "libwarmstart_gpumem.so")
 FAKE_DIR = os.path.join(BUILD, "fake")
 APP = os.path.join(BUILD, "gpumem_app")
+APP_RT = os.path.join(BUILD, "gpumem_app_rt")
 CRIU = os.environ.get("CRIU", os.path.join(HERE, "..", "..", ".local", "criu", "bin", "criu"))
 MIB = 1 << 20
 
@@ -53,6 +54,7 @@ def wait_for(cond, timeout=10, what="condition"):
 
 class ShimTest(unittest.TestCase):
     managed_mb = (24, 40)
+    app = APP
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ws-shim-")
@@ -85,7 +87,7 @@ class ShimTest(unittest.TestCase):
                  FAKE_CUDA_HANG_FILE=self.hang, FAKE_CUDA_SLOW_FILE=self.slow)
         e.update(env)
         self.log = open(os.path.join(self.dir, "app.log"), "w")
-        p = subprocess.Popen(["setsid", APP, self.work, *map(str, self.managed_mb)], env=e,
+        p = subprocess.Popen(["setsid", self.app, self.work, *map(str, self.managed_mb)], env=e,
                              stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         self.pid = p.pid
         self.popen = p
@@ -335,6 +337,24 @@ class Channel(ShimTest):
         reply = os.read(r, 4096).decode()
         os.close(r)
         self.assertTrue(reply.startswith("ERR PermissionDenied"), reply)
+
+
+class ThroughTheRuntime(ShimTest):
+    """cudaMalloc/cudaFree of a runtime the program links (as PyTorch links libcudart)."""
+
+    app = APP_RT
+
+    def test_runtime_allocations_are_managed_and_come_back(self):
+        self.start()
+        st = self.status()
+        # the 12 MiB block allocated and freed at start is gone; the 1 MiB one is not managed
+        self.assertEqual(("2", str(sum(self.managed_mb) * MIB)), (st["allocations"], st["managedBytes"]))
+        self.checkpoint()
+        self.assertEqual([], self.memfd_mappings())
+        self.assertTrue(self.still())
+        self.assertTrue(self.ctl("RESUME", self.payload).startswith("OK "))
+        self.ticking()
+        self.assertEqual(self.ready, self.verify())
 
 
 @unittest.skipIf(NO_CRIU, NO_CRIU)

@@ -6,14 +6,17 @@
  * The agent reaches it through /proc/<host pid>/root. One request per connection, one line each way:
  *
  *   STATUS                  -> OK state=running|released gate=open|closed allocations=N managedBytes=B
- *   CHECKPOINT  + dir fd    -> close the gate, copy out, release the physical memory (gate stays closed)
- *   RESUME      + dir fd    -> after a leave-running dump: map again, load, open the gate
- *   RESTORE     + dir fd    -> after CRIU + the driver's restore: the same, from the image
+ *   CHECKPOINT  + files     -> close the gate, copy out, release the physical memory (gate stays closed)
+ *   RESUME      + files     -> after a leave-running dump: map again, load, open the gate
+ *   RESTORE     + files     -> after CRIU + the driver's restore: the same, from the image
  *   answers: "OK <figures>" or "ERR <Reason> <text>"
  *
- * The payload directory travels as an open directory fd (SCM_RIGHTS) because the agent's image
- * store is not in the workload's mount namespace. Peers must be root (SO_PEERCRED uid 0); tests
- * that run as another user may allow that one uid with WARMSTART_GPUMEM_PEER_UID.
+ * "files" are open file descriptors passed with the request (SCM_RIGHTS), because the agent's image
+ * store is not in the workload's mount namespace: the index first, then data-0.bin, data-1.bin, ...
+ * (writable for CHECKPOINT, whose worker count is the number of data files; read-only otherwise).
+ * Regular files only: a directory fd would let the process walk the node's store through "..".
+ * Peers must be root (SO_PEERCRED uid 0); tests that run as another user may allow that one uid
+ * with WARMSTART_GPUMEM_PEER_UID.
  *
  * Across CRIU: the listening socket is restored bound to the same path (CRIU re-creates the socket
  * file), and this thread, blocked in accept(), serves it again.
@@ -71,24 +74,50 @@ static void reply(int fd, const char *fmt, ...)
 	}
 }
 
-/* Reads one line and, if sent along, one fd. */
-static int read_request(int fd, char *line, size_t len, int *passed)
+/* Reads one line and the fds sent along (at most 1 + WS_MAX_FILES; more: -1). */
+static int read_request(int fd, char *line, size_t len, int *fds, int *nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * (WS_MAX_FILES + 2))];
 	struct iovec iov = { line, len - 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
 	ssize_t n;
 
-	*passed = -1;
+	*nfds = 0;
 	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(passed, CMSG_DATA(c), sizeof(int));
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (int i = 0; i < k; i++) {
+			int got;
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < WS_MAX_FILES + 2)
+				fds[(*nfds)++] = got;
+			else
+				close(got);
+		}
+	}
 	line[n] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
+	return (mh.msg_flags & MSG_CTRUNC) || *nfds > WS_MAX_FILES + 1 ? -2 : 0;
+}
+
+/* The passed fds as payload files: the index and 1..WS_MAX_FILES data files, all regular files. */
+static int as_files(const int *fds, int nfds, struct ws_files *files)
+{
+	struct stat st;
+
+	if (nfds < 2 || nfds > WS_MAX_FILES + 1)
+		return -1;
+	for (int i = 0; i < nfds; i++)
+		if (fstat(fds[i], &st) || !S_ISREG(st.st_mode))
+			return -1;
+	files->index = fds[0];
+	files->ndata = nfds - 1;
+	memcpy(files->data, fds + 1, sizeof(int) * files->ndata);
 	return 0;
 }
 
@@ -118,28 +147,30 @@ static double gate_timeout_s(void)
 static void serve(int fd)
 {
 	char line[256], msg[1024];
-	int dirfd = -1;
+	int fds[WS_MAX_FILES + 2], nfds = 0, r;
+	struct ws_files files;
 
 	/* read first, so that a refused client sees the answer rather than a broken pipe */
-	if (read_request(fd, line, sizeof(line), &dirfd)) {
+	r = read_request(fd, line, sizeof(line), fds, &nfds);
+	if (r == -1) {
 		reply(fd, "ERR InvalidRequest no request");
-		return;
-	}
-	if (!peer_allowed(fd)) {
+	} else if (!peer_allowed(fd)) {
 		reply(fd, "ERR PermissionDenied only root may control the GPU memory of this process");
+	} else if (r == -2) {
+		reply(fd, "ERR InvalidRequest more than %d payload files", WS_MAX_FILES);
 	} else if (!strcmp(line, "STATUS")) {
 		status(fd);
 	} else if (!strcmp(line, "CHECKPOINT") || !strcmp(line, "RESUME") || !strcmp(line, "RESTORE")) {
-		struct stat st;
 		double t0 = ws_now_ms();
-		if (dirfd < 0 || fstat(dirfd, &st) || !S_ISDIR(st.st_mode)) {
-			reply(fd, "ERR InvalidRequest %s needs the payload directory's fd", line);
+		if (as_files(fds, nfds, &files)) {
+			reply(fd, "ERR InvalidRequest %s needs the payload's files: the index, then 1 to %d data files", line,
+			      WS_MAX_FILES);
 		} else if (line[0] == 'C') {
 			if (last_dump_state) {
 				reply(fd, "ERR InvalidState the memory is already out; RESUME or RESTORE first");
 			} else if (ws_gate_close(gate_timeout_s())) {
 				reply(fd, "ERR GateTimeout a program thread stayed inside the driver for %.0f s", gate_timeout_s());
-			} else if (ws_payload_checkpoint(dirfd, fd, msg, sizeof(msg))) {
+			} else if (ws_payload_checkpoint(&files, fd, msg, sizeof(msg))) {
 				ws_gate_open();
 				reply(fd, "ERR %s", msg);
 			} else {
@@ -149,7 +180,7 @@ static void serve(int fd)
 			}
 		} else if (!last_dump_state) {
 			reply(fd, "ERR InvalidState the memory is in place; nothing to %s", line);
-		} else if (ws_payload_restore(dirfd, msg, sizeof(msg))) {
+		} else if (ws_payload_restore(&files, msg, sizeof(msg))) {
 			/* the gate stays closed: the program runs no CUDA work without its memory */
 			reply(fd, "ERR %s", msg);
 		} else {
@@ -161,8 +192,8 @@ static void serve(int fd)
 	} else {
 		reply(fd, "ERR InvalidRequest unknown command '%.40s'", line);
 	}
-	if (dirfd >= 0)
-		close(dirfd);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
 }
 
 static void *loop(void *arg)

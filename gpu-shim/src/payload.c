@@ -2,11 +2,11 @@
  * The payload: every managed allocation copied to files and back, over pinned staging buffers,
  * one stream pair and one file per worker thread, each chunk's sha256 in the index.
  *
- * Layout of a payload directory (the agent passes it as an open directory fd):
+ * Layout of a payload directory (the agent creates and opens the files and passes their fds):
  *   gpumem.index   text: "warmstart-gpumem 1", "chunk_bytes N", "files N", then
  *                  "alloc VA SIZE DEVICE" lines and "chunk VA LEN FILE OFFSET SHA256" lines
  *   data-<i>.bin   worker i's chunks, back to back
- * The index is written last (fsync'ed, then renamed into place): no index, no payload.
+ * The index is written last and fsync'ed: an empty index, no payload.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,7 +34,7 @@ struct chunk {
 };
 
 struct job {
-	int dirfd;
+	const struct ws_files *files;
 	int restoring;
 	struct chunk *chunks;
 	size_t nchunks;
@@ -56,13 +56,6 @@ static size_t env_size(const char *name, size_t dflt)
 	const char *v = getenv(name);
 	long n = v && *v ? atol(v) : 0;
 	return n > 0 ? (size_t)n : dflt;
-}
-
-static int nworkers(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t dflt = cpus > 0 && cpus < 8 ? (size_t)cpus : 8;
-	return (int)env_size("WARMSTART_GPUMEM_THREADS", dflt);
 }
 
 static void fail(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -160,17 +153,16 @@ static void *work(void *arg)
 	CUresult r;
 
 	snprintf(name, sizeof(name), "data-%d.bin", w->index);
-	fd = job->restoring ? openat(job->dirfd, name, O_RDONLY | O_CLOEXEC)
-			    : openat(job->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fail(job, "PayloadMissing %s: %s", name, strerror(errno));
-		goto out;
-	}
-	for (size_t i = w->index; i < job->nchunks && !stop(job); i += job->nfiles) {
+	fd = job->files->data[w->index];
+	for (size_t i = 0; i < job->nchunks && !stop(job); i++) {
 		struct chunk *c = &job->chunks[i];
-		CUstream *s = streams_for(&st, c->ctx, &r);
-		int b = k++ & 1;
+		CUstream *s;
+		int b;
 
+		if (c->file != w->index)
+			continue;
+		s = streams_for(&st, c->ctx, &r);
+		b = k++ & 1;
 		if (!s) {
 			fail(job, "CopyFailed streams: %s", ws_cu_error(r));
 			break;
@@ -250,10 +242,8 @@ out:
 		if (buf[j])
 			ws_drv.cuMemFreeHost(buf[j]);
 	streams_free(&st);
-	if (fd >= 0 && !job->restoring && !stop(job) && fdatasync(fd))
+	if (!job->restoring && !stop(job) && fdatasync(fd))
 		fail(job, "CopyFailed fsync %s: %s", name, strerror(errno));
-	if (fd >= 0)
-		close(fd);
 	return NULL;
 }
 
@@ -283,9 +273,7 @@ static int plan(struct job *job, struct ws_alloc **a, size_t na)
 	off_t *next;
 
 	job->chunk_bytes = env_size("WARMSTART_GPUMEM_CHUNK_MB", 16) << 20;
-	job->nfiles = nworkers();
-	if (job->nfiles > 64)
-		job->nfiles = 64;
+	job->nfiles = job->files->ndata;
 	for (size_t i = 0; i < na; i++)
 		cap += (a[i]->size + job->chunk_bytes - 1) / job->chunk_bytes;
 	job->chunks = calloc(cap ? cap : 1, sizeof(struct chunk));
@@ -311,16 +299,16 @@ static int plan(struct job *job, struct ws_alloc **a, size_t na)
 	return 0;
 }
 
-static int write_index(int dirfd, struct job *job, struct ws_alloc **a, size_t na, char *msg, size_t msglen)
+static int write_index(const struct ws_files *files, struct job *job, struct ws_alloc **a, size_t na, char *msg,
+		       size_t msglen)
 {
-	FILE *f;
-	int fd;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int ret = -1;
 
-	fd = openat(dirfd, WS_INDEX ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		snprintf(msg, msglen, "CopyFailed cannot write the index: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (!f) {
+		snprintf(msg, msglen, "CopyFailed out of host memory for the index");
 		return -1;
 	}
 	fprintf(f, "warmstart-gpumem 1\nchunk_bytes %zu\nfiles %d\n", job->chunk_bytes, job->nfiles);
@@ -330,23 +318,24 @@ static int write_index(int dirfd, struct job *job, struct ws_alloc **a, size_t n
 		struct chunk *c = &job->chunks[i];
 		fprintf(f, "chunk 0x%llx %zu %d %lld %s\n", c->va, c->len, c->file, (long long)c->offset, c->sha);
 	}
-	if (fflush(f) || fdatasync(fileno(f)) || fclose(f) || renameat(dirfd, WS_INDEX ".tmp", dirfd, WS_INDEX)) {
+	if (fclose(f) == 0 && ftruncate(files->index, 0) == 0 && full_io(files->index, text, len, 0, 1) == 0 &&
+	    fdatasync(files->index) == 0)
+		ret = 0;
+	else
 		snprintf(msg, msglen, "CopyFailed cannot write the index: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	free(text);
+	return ret;
 }
 
-static void remove_payload(int dirfd, int nfiles)
+/* A failed checkpoint leaves empty files (the agent removes its staging directory). */
+static void remove_payload(const struct ws_files *files)
 {
-	char name[64];
-
-	for (int i = 0; i < nfiles; i++) {
-		snprintf(name, sizeof(name), "data-%d.bin", i);
-		unlinkat(dirfd, name, 0);
+	for (int i = 0; i < files->ndata; i++)
+		if (ftruncate(files->data[i], 0)) {
+			/* the agent removes the directory anyway */
+		}
+	if (ftruncate(files->index, 0)) {
 	}
-	unlinkat(dirfd, WS_INDEX ".tmp", 0);
-	unlinkat(dirfd, WS_INDEX, 0);
 }
 
 static int sync_contexts(struct ws_alloc **a, size_t na, char *msg, size_t msglen)
@@ -373,7 +362,8 @@ static int sync_contexts(struct ws_alloc **a, size_t na, char *msg, size_t msgle
 
 static struct ws_alloc *listed[WS_MAX_LISTED];
 
-static int load(int dirfd, struct ws_alloc **a, size_t na, char *msg, size_t msglen, double *bytes_out);
+static int load(const struct ws_files *files, struct ws_alloc **a, size_t na, char *msg, size_t msglen,
+		double *bytes_out);
 
 /* Whether the agent that asked is still waiting (a client that gave up must not find the memory gone). */
 static int still_asked(int clientfd)
@@ -386,9 +376,9 @@ static int still_asked(int clientfd)
 }
 
 /* Called with the gate closed and no program thread in the driver. */
-int ws_payload_checkpoint(int dirfd, int clientfd, char *msg, size_t msglen)
+int ws_payload_checkpoint(const struct ws_files *files, int clientfd, char *msg, size_t msglen)
 {
-	struct job job = { .dirfd = dirfd, .restoring = 0 };
+	struct job job = { .files = files, .restoring = 0 };
 	size_t na, bytes = 0;
 	double t0 = ws_now_ms(), copy_ms;
 	int ret = -1;
@@ -410,17 +400,17 @@ int ws_payload_checkpoint(int dirfd, int clientfd, char *msg, size_t msglen)
 	}
 	if (run_workers(&job)) {
 		snprintf(msg, msglen, "%s", job.err);
-		remove_payload(dirfd, job.nfiles);
+		remove_payload(files);
 		goto out;
 	}
-	if (write_index(dirfd, &job, listed, na, msg, msglen)) {
-		remove_payload(dirfd, job.nfiles);
+	if (write_index(files, &job, listed, na, msg, msglen)) {
+		remove_payload(files);
 		goto out;
 	}
 	copy_ms = ws_now_ms() - t0;
 	if (!still_asked(clientfd)) {
 		snprintf(msg, msglen, "Abandoned the agent stopped waiting; the memory stays in place");
-		remove_payload(dirfd, job.nfiles);
+		remove_payload(files);
 		goto out;
 	}
 	for (size_t i = 0; i < na; i++) {
@@ -430,7 +420,7 @@ int ws_payload_checkpoint(int dirfd, int clientfd, char *msg, size_t msglen)
 			char ignored[256];
 			double b;
 			snprintf(msg, msglen, "ReleaseFailed cannot release 0x%llx: %s", listed[i]->va, ws_cu_error(r));
-			load(dirfd, listed, na, ignored, sizeof(ignored), &b);
+			load(files, listed, na, ignored, sizeof(ignored), &b);
 			goto out;
 		}
 	}
@@ -455,19 +445,16 @@ struct index {
 	struct chunk *chunks;
 };
 
-static int read_index(int dirfd, struct index *ix, char *msg, size_t msglen)
+static int read_index(int index_fd, struct index *ix, char *msg, size_t msglen)
 {
 	char line[512];
 	size_t cap_a = 0, cap_c = 0;
-	int fd, version = 0;
+	int version = 0;
 	FILE *f;
 
 	memset(ix, 0, sizeof(*ix));
-	fd = openat(dirfd, WS_INDEX, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || !(f = fdopen(fd, "r"))) {
+	if (lseek(index_fd, 0, SEEK_SET) < 0 || !(f = fdopen(dup(index_fd), "r"))) {
 		snprintf(msg, msglen, "PayloadMissing %s: %s", WS_INDEX, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -522,10 +509,16 @@ static int read_index(int dirfd, struct index *ix, char *msg, size_t msglen)
  * every chunk must lie inside one, and every data file must be there and long enough: all checked
  * before any GPU memory is created.
  */
-static int check_index(int dirfd, struct index *ix, struct ws_alloc **a, size_t na, char *msg, size_t msglen)
+static int check_index(const struct ws_files *files, struct index *ix, struct ws_alloc **a, size_t na, char *msg,
+		       size_t msglen)
 {
 	size_t covered = 0, total = 0;
 
+	if (ix->nfiles != files->ndata) {
+		snprintf(msg, msglen, "PayloadMissing the index names %d data files (data-0.bin ...), %d came with the request",
+			 ix->nfiles, files->ndata);
+		return -1;
+	}
 	if (ix->nallocs != na) {
 		snprintf(msg, msglen, "PayloadMismatch the payload has %zu allocations, the process %zu", ix->nallocs, na);
 		return -1;
@@ -567,9 +560,7 @@ static int check_index(int dirfd, struct index *ix, struct ws_alloc **a, size_t 
 			if (ix->chunks[c].file == f && ix->chunks[c].offset + (off_t)ix->chunks[c].len > need)
 				need = ix->chunks[c].offset + ix->chunks[c].len;
 		snprintf(name, sizeof(name), "data-%d.bin", f);
-		if (fstatat(dirfd, name, &st, 0)) {
-			if (need == 0 && errno == ENOENT)
-				continue;
+		if (fstat(files->data[f], &st)) {
 			snprintf(msg, msglen, "PayloadMissing %s: %s", name, strerror(errno));
 			return -1;
 		}
@@ -583,10 +574,11 @@ static int check_index(int dirfd, struct index *ix, struct ws_alloc **a, size_t 
 }
 
 /* Under the registry lock. */
-static int load(int dirfd, struct ws_alloc **a, size_t na, char *msg, size_t msglen, double *bytes_out)
+static int load(const struct ws_files *files, struct ws_alloc **a, size_t na, char *msg, size_t msglen,
+		double *bytes_out)
 {
 	struct index ix;
-	struct job job = { .dirfd = dirfd, .restoring = 1 };
+	struct job job = { .files = files, .restoring = 1 };
 	int ret = -1;
 	size_t i;
 
@@ -597,7 +589,7 @@ static int load(int dirfd, struct ws_alloc **a, size_t na, char *msg, size_t msg
 		snprintf(msg, msglen, "CopyFailed out of host memory");
 		return -1;
 	}
-	if (read_index(dirfd, &ix, msg, msglen) || check_index(dirfd, &ix, a, na, msg, msglen))
+	if (read_index(files->index, &ix, msg, msglen) || check_index(files, &ix, a, na, msg, msglen))
 		goto out;
 	for (i = 0; i < na; i++) {
 		CUresult r;
@@ -634,7 +626,7 @@ out:
 	return ret;
 }
 
-int ws_payload_restore(int dirfd, char *msg, size_t msglen)
+int ws_payload_restore(const struct ws_files *files, char *msg, size_t msglen)
 {
 	double t0 = ws_now_ms(), bytes;
 	size_t na;
@@ -642,7 +634,7 @@ int ws_payload_restore(int dirfd, char *msg, size_t msglen)
 
 	ws_registry_lock();
 	na = ws_registry_list_locked(listed, WS_MAX_LISTED);
-	ret = load(dirfd, listed, na, msg, msglen, &bytes);
+	ret = load(files, listed, na, msg, msglen, &bytes);
 	ws_registry_unlock();
 	if (ret == 0) {
 		double ms = ws_now_ms() - t0;

@@ -130,10 +130,22 @@ void ws_gate_leave(void);
 
 /* --- payload (payload.c) ---------------------------------------------------------------------- */
 
-/* Both return 0 (msg: figures) or -1 (msg: "Reason: text"); dirfd is the payload directory. */
+/*
+ * The payload's files, opened by the agent and passed with the request: the index and one data
+ * file per worker. Files, not a directory: a directory fd would let the process reach the rest of
+ * the node's image store through "..".
+ */
+#define WS_MAX_FILES 64
+struct ws_files {
+	int index;
+	int data[WS_MAX_FILES];
+	int ndata;
+};
+
+/* Both return 0 (msg: figures) or -1 (msg: "Reason text"). */
 /* clientfd: the agent's connection; if it has gone when the copy is done, nothing is released. */
-int ws_payload_checkpoint(int dirfd, int clientfd, char *msg, size_t msglen);
-int ws_payload_restore(int dirfd, char *msg, size_t msglen);
+int ws_payload_checkpoint(const struct ws_files *files, int clientfd, char *msg, size_t msglen);
+int ws_payload_restore(const struct ws_files *files, char *msg, size_t msglen);
 
 /* --- control channel (control.c) --------------------------------------------------------------- */
 void ws_control_start(void);

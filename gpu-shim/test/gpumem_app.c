@@ -166,12 +166,14 @@ int main(int argc, char **argv)
 	CHECK(alloc(&blocks[nblocks], sizes[nblocks]));
 	nblocks++;
 #endif
-	srand(42);
+	uint64_t x = 42;
 	for (int b = 0; b < nblocks; b++) {
-		static unsigned char buf[1 << 20];
+		static uint64_t buf[1 << 17];
 		for (size_t off = 0; off < sizes[b]; off += sizeof(buf)) {
-			for (size_t i = 0; i < sizeof(buf); i++)
-				buf[i] = (unsigned char)rand();
+			for (size_t i = 0; i < sizeof(buf) / 8; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64: a seeded pattern */
+				buf[i] = x;
+			}
 			CHECK(htod(blocks[b] + off, buf, sizes[b] - off < sizeof(buf) ? sizes[b] - off : sizeof(buf)));
 		}
 	}

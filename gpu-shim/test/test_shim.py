@@ -82,7 +82,7 @@ class ShimTest(unittest.TestCase):
 
     def start(self, **env):
         e = dict(os.environ, LD_PRELOAD=SHIM, LD_LIBRARY_PATH=FAKE_DIR, WARMSTART_GPUMEM_MIN_MB="8",
-                 WARMSTART_GPUMEM_DIR=self.sockdir, WARMSTART_GPUMEM_THREADS="3", WARMSTART_GPUMEM_CHUNK_MB="4",
+                 WARMSTART_GPUMEM_DIR=self.sockdir, WARMSTART_GPUMEM_CHUNK_MB="4",
                  FAKE_CUDA_OOM_FILE=self.oom, FAKE_CUDA_STATE=self.dir,
                  FAKE_CUDA_HANG_FILE=self.hang, FAKE_CUDA_SLOW_FILE=self.slow)
         e.update(env)
@@ -91,7 +91,7 @@ class ShimTest(unittest.TestCase):
                              stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         self.pid = p.pid
         self.popen = p
-        self.ready = wait_for(lambda: self.read("ready"), what="the app to be ready")
+        self.ready = wait_for(lambda: self.read("ready"), 60, "the app to be ready")
         self.sock = os.path.join(self.sockdir, f"warmstart-gpumem-{self.pid}.sock")
         self.assertTrue(os.path.exists(self.sock), "the shim listens once it manages memory")
 
@@ -119,15 +119,13 @@ class ShimTest(unittest.TestCase):
         open(os.path.join(self.work, "verify-request"), "w").close()
         return wait_for(lambda: self.read(f"verify-{n + 1}"), what="the app's checksum")
 
-    def ctl(self, cmd, directory=None, path=None):
+    def ctl(self, cmd, fds=(), path=None):
+        """One request with fds passed along (closed here); the shim's one-line answer."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(60)
-        s.connect(path or self.sock)
-        fds = []
-        if directory:
-            fds = [os.open(directory, os.O_RDONLY | os.O_DIRECTORY)]
         try:
-            socket.send_fds(s, [(cmd + "\n").encode()], fds)
+            s.connect(path or self.sock)
+            socket.send_fds(s, [(cmd + "\n").encode()], list(fds))
             data = b""
             while not data.endswith(b"\n"):
                 chunk = s.recv(4096)
@@ -140,6 +138,17 @@ class ShimTest(unittest.TestCase):
                 os.close(fd)
             s.close()
 
+    def out_files(self, n=3, flags=os.O_RDWR):
+        """As the agent opens them for CHECKPOINT: the index, then n data files (n workers)."""
+        names = ["gpumem.index"] + [f"data-{i}.bin" for i in range(n)]
+        return [os.open(os.path.join(self.payload, f), flags | os.O_CREAT | os.O_TRUNC, 0o600) for f in names]
+
+    def in_files(self):
+        """As the agent opens them for RESUME/RESTORE: the index, then every data file there is."""
+        data = sorted((f for f in os.listdir(self.payload) if f.startswith("data-")),
+                      key=lambda f: int(f[5:-4]))
+        return [os.open(os.path.join(self.payload, f), os.O_RDONLY) for f in ["gpumem.index"] + data]
+
     def status(self):
         reply = self.ctl("STATUS")
         self.assertTrue(reply.startswith("OK "), reply)
@@ -150,7 +159,7 @@ class ShimTest(unittest.TestCase):
             return [line for line in f if "fake-gpu-memory" in line]
 
     def checkpoint(self):
-        reply = self.ctl("CHECKPOINT", self.payload)
+        reply = self.ctl("CHECKPOINT", self.out_files())
         self.assertTrue(reply.startswith("OK "), reply)
         return reply
 
@@ -194,7 +203,7 @@ class Channel(ShimTest):
                 chunks += 1
         self.assertEqual(sum(self.managed_mb) // 4, chunks)
         self.assertEqual(3, len(files), "one file per worker")
-        reply = self.ctl("RESUME", self.payload)
+        reply = self.ctl("RESUME", self.in_files())
         self.assertTrue(reply.startswith("OK "), reply)
         self.ticking()
         self.assertEqual(self.ready, self.verify())
@@ -205,7 +214,7 @@ class Channel(ShimTest):
         # faults (what a kernel on a real GPU would do: an illegal address).
         self.start(WARMSTART_GPUMEM_GATE="0")
         try:
-            self.ctl("CHECKPOINT", self.payload)  # the process may die before it answers
+            self.ctl("CHECKPOINT", self.out_files())  # the process may die before it answers
         except OSError:
             pass
         wait_for(lambda: self.popen.poll() is not None, 5, "the program to fault")
@@ -221,7 +230,7 @@ class Channel(ShimTest):
             b = f.read(1)
             f.seek(5 * MIB + 17)
             f.write(bytes([b[0] ^ 1]))
-        reply = self.ctl("RESUME", self.payload)
+        reply = self.ctl("RESUME", self.in_files())
         self.assertTrue(reply.startswith("ERR PayloadDigestMismatch data-1.bin"), reply)
         self.assertEqual([], self.memfd_mappings(), "nothing half-loaded stays")
         self.assertEqual(("released", "closed"), (self.status()["state"], self.status()["gate"]))
@@ -229,7 +238,7 @@ class Channel(ShimTest):
         with open(path, "r+b") as f:
             f.seek(5 * MIB + 17)
             f.write(b)
-        self.assertTrue(self.ctl("RESUME", self.payload).startswith("OK "))
+        self.assertTrue(self.ctl("RESUME", self.in_files()).startswith("OK "))
         self.ticking()
         self.assertEqual(self.ready, self.verify())
 
@@ -237,40 +246,37 @@ class Channel(ShimTest):
         self.start()
         self.checkpoint()
         os.rename(os.path.join(self.payload, "data-2.bin"), os.path.join(self.dir, "aside"))
-        reply = self.ctl("RESUME", self.payload)
-        self.assertTrue(reply.startswith("ERR PayloadMissing data-2.bin"), reply)
+        reply = self.ctl("RESUME", self.in_files())
+        self.assertTrue(reply.startswith("ERR PayloadMissing the index names 3 data files"), reply)
         self.assertEqual([], self.memfd_mappings())
         os.rename(os.path.join(self.dir, "aside"), os.path.join(self.payload, "data-2.bin"))
-        os.rename(os.path.join(self.payload, "gpumem.index"), os.path.join(self.dir, "aside"))
-        reply = self.ctl("RESUME", self.payload)
-        self.assertTrue(reply.startswith("ERR PayloadMissing gpumem.index"), reply)
+        with open(os.path.join(self.payload, "data-2.bin"), "r+b") as f:
+            f.truncate(MIB)  # cut short
+        reply = self.ctl("RESUME", self.in_files())
+        self.assertTrue(reply.startswith("ERR PayloadInvalid data-2.bin has 1048576 bytes"), reply)
+        os.truncate(os.path.join(self.payload, "gpumem.index"), 0)  # what a failed checkpoint leaves
+        reply = self.ctl("RESUME", self.in_files())
+        self.assertTrue(reply.startswith("ERR PayloadInvalid gpumem.index is not a version 1 index"), reply)
+        self.assertEqual([], self.memfd_mappings())
         self.assertTrue(self.still())
 
     def test_out_of_memory_on_restore_is_an_error_and_can_be_retried(self):
         self.start()
         self.checkpoint()
         open(self.oom, "w").close()
-        reply = self.ctl("RESUME", self.payload)
+        reply = self.ctl("RESUME", self.in_files())
         self.assertTrue(reply.startswith("ERR OutOfMemory"), reply)
         self.assertEqual([], self.memfd_mappings())
         self.assertTrue(self.popen.poll() is None and self.still())
         os.unlink(self.oom)
-        self.assertTrue(self.ctl("RESUME", self.payload).startswith("OK "))
+        self.assertTrue(self.ctl("RESUME", self.in_files()).startswith("OK "))
         self.assertEqual(self.ready, self.verify())
 
     def test_a_failed_copy_aborts_and_leaves_the_memory_in_place(self):
         self.start()
-        gone = os.path.join(self.dir, "gone")
-        os.makedirs(gone)
-        fd = os.open(gone, os.O_RDONLY | os.O_DIRECTORY)
-        os.rmdir(gone)  # files cannot be created in a removed directory
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(self.sock)
-        socket.send_fds(s, [b"CHECKPOINT\n"], [fd])
-        reply = s.recv(4096).decode().strip()
-        s.close()
-        os.close(fd)
-        self.assertTrue(reply.startswith("ERR PayloadMissing data-") or reply.startswith("ERR CopyFailed"), reply)
+        # data files the shim cannot write (read-only fds): every write fails
+        reply = self.ctl("CHECKPOINT", self.out_files(flags=os.O_RDONLY))
+        self.assertTrue(reply.startswith("ERR CopyFailed writing data-"), reply)
         self.assertEqual(("running", "open"), (self.status()["state"], self.status()["gate"]))
         self.assertEqual(2, len(self.memfd_mappings()))
         self.ticking()
@@ -280,7 +286,7 @@ class Channel(ShimTest):
         self.start(WARMSTART_GPUMEM_GATE_TIMEOUT_S="1")
         open(self.hang, "w").close()  # the app's next cuMemcpyDtoH does not return
         time.sleep(0.1)
-        reply = self.ctl("CHECKPOINT", self.payload)
+        reply = self.ctl("CHECKPOINT", self.out_files())
         self.assertTrue(reply.startswith("ERR GateTimeout"), reply)
         self.assertEqual(("running", "open"), (self.status()["state"], self.status()["gate"]))
         self.assertEqual(2, len(self.memfd_mappings()))
@@ -293,26 +299,32 @@ class Channel(ShimTest):
         open(self.slow, "w").close()  # 50 ms a chunk: the copy takes ~0.8 s
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(self.sock)
-        fd = os.open(self.payload, os.O_RDONLY | os.O_DIRECTORY)
-        socket.send_fds(s, [b"CHECKPOINT\n"], [fd])
-        os.close(fd)
+        fds = self.out_files()
+        socket.send_fds(s, [b"CHECKPOINT\n"], fds)
+        for fd in fds:
+            os.close(fd)
         time.sleep(0.1)
         s.close()  # gave up (a timeout, an agent restart)
         wait_for(lambda: self.status()["gate"] == "open", 10, "the shim to give up the checkpoint")
         self.assertEqual("running", self.status()["state"])
         self.assertEqual(2, len(self.memfd_mappings()))
-        self.assertFalse(os.path.exists(os.path.join(self.payload, "gpumem.index")))
+        self.assertEqual(0, os.path.getsize(os.path.join(self.payload, "gpumem.index")), "no payload")
         os.unlink(self.slow)
         self.ticking()
         self.assertEqual(self.ready, self.verify())
 
     def test_bad_requests(self):
         self.start()
-        self.assertTrue(self.ctl("CHECKPOINT").startswith("ERR InvalidRequest"), "needs a directory fd")
-        self.assertTrue(self.ctl("RESTORE", self.payload).startswith("ERR InvalidState"))
+        self.assertTrue(self.ctl("CHECKPOINT").startswith("ERR InvalidRequest"), "needs the files")
+        # a directory would open the node's image store to the process ("..")
+        reply = self.ctl("CHECKPOINT", [os.open(self.payload, os.O_RDONLY | os.O_DIRECTORY)])
+        self.assertTrue(reply.startswith("ERR InvalidRequest"), reply)
+        reply = self.ctl("CHECKPOINT", [os.open(self.payload, os.O_RDONLY | os.O_DIRECTORY), *self.out_files()[1:]])
+        self.assertTrue(reply.startswith("ERR InvalidRequest"), reply)
+        self.assertTrue(self.ctl("RESTORE", self.out_files()).startswith("ERR InvalidState"))
         self.assertTrue(self.ctl("FORMAT C:").startswith("ERR InvalidRequest"))
         self.checkpoint()
-        self.assertTrue(self.ctl("CHECKPOINT", self.payload).startswith("ERR InvalidState"))
+        self.assertTrue(self.ctl("CHECKPOINT", self.out_files()).startswith("ERR InvalidState"))
 
     @unittest.skipIf(os.geteuid() != 0, "needs root to connect as another user")
     def test_only_root_may_connect(self):
@@ -352,7 +364,7 @@ class ThroughTheRuntime(ShimTest):
         self.checkpoint()
         self.assertEqual([], self.memfd_mappings())
         self.assertTrue(self.still())
-        self.assertTrue(self.ctl("RESUME", self.payload).startswith("OK "))
+        self.assertTrue(self.ctl("RESUME", self.in_files()).startswith("OK "))
         self.ticking()
         self.assertEqual(self.ready, self.verify())
 
@@ -385,7 +397,7 @@ class WithCriu(ShimTest):
         st = self.status()
         self.assertEqual(("released", "closed"), (st["state"], st["gate"]))
         self.assertTrue(self.still())
-        reply = self.ctl("RESTORE", self.payload)
+        reply = self.ctl("RESTORE", self.in_files())
         self.assertTrue(reply.startswith("OK "), reply)
         self.ticking()
         self.assertEqual(self.ready, self.verify(), "every managed byte survived")

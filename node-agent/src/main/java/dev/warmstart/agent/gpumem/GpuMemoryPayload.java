@@ -12,7 +12,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -28,6 +27,12 @@ import java.util.stream.Stream;
  */
 public final class GpuMemoryPayload {
   public static final String DIR = "gpumem";
+  static final String INDEX = "gpumem.index";
+
+  /** Writer threads of a shim's checkpoint: one data file each. */
+  private static final int WRITERS =
+      Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+
   private static final Set<String> INTEGRITY =
       Set.of("PayloadDigestMismatch", "PayloadMissing", "PayloadInvalid", "PayloadMismatch");
 
@@ -75,7 +80,11 @@ public final class GpuMemoryPayload {
       ShimReply r;
       try {
         Files.createDirectories(dir);
-        r = ShimSocket.request(s.socket(), "CHECKPOINT", Optional.of(dir), timeout);
+        List<Path> files = new ArrayList<>(List.of(dir.resolve(INDEX)));
+        for (int i = 0; i < WRITERS; i++) {
+          files.add(dir.resolve("data-" + i + ".bin"));
+        }
+        r = ShimSocket.request(s.socket(), "CHECKPOINT", files, true, timeout);
       } catch (IOException e) {
         r = new ShimReply(false, "NoAnswer", e.getMessage());
       }
@@ -124,12 +133,23 @@ public final class GpuMemoryPayload {
    */
   public void restore(List<Integer> tree, Path imageDir, Duration timeout) throws CriuFailure {
     Map<Integer, Path> payloads = payloads(imageDir);
-    if (payloads.isEmpty()) {
-      return;
-    }
     Map<Integer, GpuMemoryShim> shims = new HashMap<>();
     for (GpuMemoryShim s : finder.find(tree)) {
       shims.put(s.nsPid(), s);
+    }
+    if (payloads.isEmpty()) {
+      // A shim whose memory is out waits at its gate forever without a payload: say so instead.
+      for (GpuMemoryShim s : shims.values()) {
+        ShimReply st = status(s, timeout);
+        if (st.ok() && "released".equals(st.figures().get("state"))) {
+          throw new CriuFailure(
+              ErrorReason.ImageIntegrityFailed,
+              "the GPU memory of pid "
+                  + s.hostPid()
+                  + " is out of the process, but the image has no payload for it");
+        }
+      }
+      return;
     }
     for (Map.Entry<Integer, Path> p : payloads.entrySet()) {
       GpuMemoryShim s = shims.get(p.getKey());
@@ -148,9 +168,33 @@ public final class GpuMemoryPayload {
     }
   }
 
-  private static ShimReply call(GpuMemoryShim s, String command, Path dir, Duration timeout) {
+  private static ShimReply status(GpuMemoryShim s, Duration timeout) {
     try {
-      return ShimSocket.request(s.socket(), command, Optional.of(dir), timeout);
+      return ShimSocket.request(s.socket(), "STATUS", List.of(), false, timeout);
+    } catch (IOException e) {
+      return new ShimReply(false, "NoAnswer", e.getMessage());
+    }
+  }
+
+  /** RESUME or RESTORE with the payload's files, read-only: the index, then data-0.bin, ... */
+  private static ShimReply call(GpuMemoryShim s, String command, Path dir, Duration timeout)
+      throws CriuFailure {
+    List<Path> files = new ArrayList<>(List.of(dir.resolve(INDEX)));
+    try (Stream<Path> all = Files.list(dir)) {
+      all.map(p -> p.getFileName().toString())
+          .filter(n -> n.matches("data-[0-9]+\\.bin"))
+          .sorted(Comparator.comparingInt(n -> Integer.parseInt(n.substring(5, n.length() - 4))))
+          .forEach(n -> files.add(dir.resolve(n)));
+    } catch (IOException e) {
+      throw new CriuFailure(
+          ErrorReason.ImageIntegrityFailed, "cannot read the GPU memory payload " + dir + ": " + e);
+    }
+    if (!Files.isRegularFile(files.get(0))) {
+      throw new CriuFailure(
+          ErrorReason.ImageIntegrityFailed, "the GPU memory payload " + dir + " has no " + INDEX);
+    }
+    try {
+      return ShimSocket.request(s.socket(), command, files, false, timeout);
     } catch (IOException e) {
       return new ShimReply(false, "NoAnswer", e.getMessage());
     }

@@ -9,19 +9,24 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * One request to a shim's control socket: a line, with the payload directory as an open file
- * descriptor (SCM_RIGHTS), since the image store is outside the workload's mount namespace. The
- * JDK's Unix-domain channels cannot pass descriptors, so this goes through libc with JNA (Linux,
- * LP64: x86-64 and arm64 share the layouts below).
+ * One request to a shim's control socket: a line, with the payload's files as open file descriptors
+ * (SCM_RIGHTS), since the image store is outside the workload's mount namespace. Files, never their
+ * directory: a directory descriptor would let the workload walk the node's image store through
+ * "..". The JDK's Unix-domain channels cannot pass descriptors, so this goes through libc with JNA
+ * (Linux, LP64: x86-64 and arm64 share the flags and layouts below).
  */
 final class ShimSocket {
   private static final int AF_UNIX = 1;
   private static final int SOCK_STREAM = 1;
   private static final int SOCK_CLOEXEC = 0x80000;
   private static final int O_RDONLY = 0;
+  private static final int O_RDWR = 2;
+  private static final int O_CREAT = 0100;
+  private static final int O_TRUNC = 01000;
   private static final int O_CLOEXEC = 0x80000;
   private static final int SOL_SOCKET = 1;
   private static final int SO_RCVTIMEO = 20;
@@ -44,15 +49,19 @@ final class ShimSocket {
 
     long recv(int fd, byte[] buf, long len, int flags) throws LastErrorException;
 
-    int open(String path, int flags) throws LastErrorException;
+    int open(String path, int flags, int mode) throws LastErrorException;
 
     int close(int fd);
   }
 
   private ShimSocket() {}
 
-  /** Sends {@code command} (with {@code directory}'s fd) and returns the shim's one-line answer. */
-  static ShimReply request(Path socket, String command, Optional<Path> directory, Duration timeout)
+  /**
+   * Sends {@code command} with {@code files} opened (created and truncated when {@code writable})
+   * and returns the shim's one-line answer.
+   */
+  static ShimReply request(
+      Path socket, String command, List<Path> files, boolean writable, Duration timeout)
       throws IOException {
     byte[] path = socket.toString().getBytes(StandardCharsets.UTF_8);
     if (path.length >= SUN_PATH_MAX) {
@@ -60,7 +69,7 @@ final class ShimSocket {
     }
     LibC c = LibC.INSTANCE;
     int fd = -1;
-    int dirfd = -1;
+    List<Integer> passed = new ArrayList<>();
     try {
       fd = c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       Memory tv = new Memory(16);
@@ -73,10 +82,18 @@ final class ShimSocket {
       addr[0] = (byte) AF_UNIX;
       System.arraycopy(path, 0, addr, 2, path.length);
       c.connect(fd, addr, addr.length);
-      if (directory.isPresent()) {
-        dirfd = c.open(directory.get().toString(), O_RDONLY | O_CLOEXEC);
+      for (Path f : files) {
+        try {
+          passed.add(
+              c.open(
+                  f.toString(),
+                  (writable ? O_RDWR | O_CREAT | O_TRUNC : O_RDONLY) | O_CLOEXEC,
+                  0600));
+        } catch (LastErrorException e) {
+          throw new IOException("cannot open " + f + ": " + e.getMessage(), e);
+        }
       }
-      send(c, fd, (command + "\n").getBytes(StandardCharsets.US_ASCII), dirfd);
+      send(c, fd, (command + "\n").getBytes(StandardCharsets.US_ASCII), passed);
       return ShimReply.parse(readLine(c, fd));
     } catch (LastErrorException e) {
       if (e.getErrorCode() == EAGAIN) {
@@ -85,17 +102,15 @@ final class ShimSocket {
       }
       throw new IOException("control socket " + socket + ": " + e.getMessage(), e);
     } finally {
-      if (dirfd >= 0) {
-        c.close(dirfd);
-      }
+      passed.forEach(c::close);
       if (fd >= 0) {
         c.close(fd);
       }
     }
   }
 
-  /** struct msghdr (56 bytes) with one iovec and, if fd >= 0, one SCM_RIGHTS cmsghdr. */
-  private static void send(LibC c, int fd, byte[] line, int passFd) {
+  /** struct msghdr (56 bytes) with one iovec and, if there are fds, one SCM_RIGHTS cmsghdr. */
+  private static void send(LibC c, int fd, byte[] line, List<Integer> fds) {
     Memory data = new Memory(line.length);
     data.write(0, line, 0, line.length);
     Memory iov = new Memory(16);
@@ -106,15 +121,19 @@ final class ShimSocket {
     msg.setPointer(16, iov);
     msg.setLong(24, 1);
     Memory control = null;
-    if (passFd >= 0) {
-      control = new Memory(24); // CMSG_SPACE(sizeof(int))
+    if (!fds.isEmpty()) {
+      long len = 16 + 4L * fds.size(); // CMSG_LEN(n * sizeof(int))
+      long space = (len + 7) & ~7L; // CMSG_SPACE
+      control = new Memory(space);
       control.clear();
-      control.setLong(0, 20); // CMSG_LEN(sizeof(int))
+      control.setLong(0, len);
       control.setInt(8, SOL_SOCKET);
       control.setInt(12, SCM_RIGHTS);
-      control.setInt(16, passFd);
+      for (int i = 0; i < fds.size(); i++) {
+        control.setInt(16 + 4L * i, fds.get(i));
+      }
       msg.setPointer(32, control);
-      msg.setLong(40, 24);
+      msg.setLong(40, space);
     }
     c.sendmsg(fd, msg, MSG_NOSIGNAL);
   }

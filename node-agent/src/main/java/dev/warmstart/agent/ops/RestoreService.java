@@ -214,9 +214,6 @@ public final class RestoreService {
    */
   private void restoreGpuMemory(int rootPid, Path imageDir, Duration timeout, Timings timings)
       throws CriuFailure {
-    if (!GpuMemoryPayload.present(imageDir)) {
-      return;
-    }
     long t = System.nanoTime();
     try {
       gpuMemory.restore(procfs.tree(rootPid), imageDir, timeout);
@@ -224,7 +221,9 @@ public final class RestoreService {
       killTree(rootPid);
       throw e;
     }
-    timings.record("gpuMemoryRestore", t);
+    if (GpuMemoryPayload.present(imageDir)) {
+      timings.record("gpuMemoryRestore", t);
+    }
   }
 
   /**

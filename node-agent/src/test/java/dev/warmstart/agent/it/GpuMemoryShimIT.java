@@ -63,7 +63,6 @@ class GpuMemoryShimIT {
     env.put("LD_PRELOAD", shim.toString());
     env.put("LD_LIBRARY_PATH", TestEnv.repo().resolve("gpu-shim/build/fake").toString());
     env.put("WARMSTART_GPUMEM_DIR", dir.resolve("sock").toString());
-    env.put("WARMSTART_GPUMEM_THREADS", "3");
     env.put("WARMSTART_GPUMEM_CHUNK_MB", "8");
     env.put("FAKE_CUDA_COPY_FAIL_FILE", dir.resolve("copy-fails").toString());
     env.put("FAKE_CUDA_STATE", dir.toString());
@@ -183,6 +182,34 @@ class GpuMemoryShimIT {
     }
   }
 
+  @Test
+  void anActivationWithoutThePayloadFailsAndTheStandbyNeverRuns() throws Exception {
+    StoredImage image = checkpoint(false);
+    app.waitFor();
+    Workload.awaitGone(pid());
+    RestoreResult standby =
+        agent
+            .restores()
+            .restore(
+                new RestoreCommand(
+                    "shim", Optional.empty(), List.of(), RestoreCommand.Stage.WARM, T, null),
+                Progress.NONE);
+    try (var files = Files.walk(image.dir().resolve("gpumem"))) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    assertThatThrownBy(
+            () ->
+                agent.restores().activate(new ActivateCommand(standby.pid(), "shim", List.of(), T)))
+        .isInstanceOfSatisfying(
+            CriuFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
+        .hasMessageContaining("the image has no payload for it");
+    Workload.awaitGone(standby.pid());
+    assertThat(ProcessHandle.of(standby.pid())).as("the standby is killed").isEmpty();
+  }
+
   /** The fake driver's "physical" GPU allocations mapped into the process. */
   private static long fakeGpuMappings(int pid) throws IOException {
     try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
@@ -241,7 +268,7 @@ class GpuMemoryShimIT {
   }
 
   private static void await(Check c, String what) throws Exception {
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < 6000; i++) { // a minute: this CPU machine is shared
       if (c.ok()) {
         return;
       }

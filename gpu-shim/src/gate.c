@@ -5,14 +5,12 @@
  * Every driver function the program obtains (dlsym on libcuda, cuGetProcAddress, and so also every
  * runtime call) is handed out as a trampoline: a 16-byte stub that loads its slot number and jumps
  * to ws_gate_common. The common path counts the thread in (one locked increment), checks the
- * gate, swaps the return address for a landing pad that counts it out again, and jumps to the
- * driver's function with every argument register and the stack untouched. With the gate closed,
- * the thread waits on a condition variable instead. Closing waits until no thread is inside the
- * driver, so nothing the program launched or called can touch memory that is being copied or is
- * gone. Open, the cost is two uncontended atomic operations per driver call.
- *
- * The return addresses live in a small per-thread stack (initial-exec TLS: the library must be
- * preloaded, not dlopen'ed). Calls nested deeper than WS_GATE_DEPTH are counted out at once.
+ * gate, and calls the driver's function with every argument register as it came and the first 16
+ * stack argument words copied into its own frame (no driver function takes more: CUDA passes
+ * structures by pointer), then counts the thread out. With the gate closed, the thread waits on a
+ * condition variable instead. Closing waits until no thread is inside the driver, so nothing the
+ * program launched or called can touch memory that is being copied or is gone. Open, the cost is
+ * two uncontended atomic operations and a 128-byte copy per driver call.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -24,16 +22,9 @@
 #include "shim.h"
 
 #define WS_GATE_SLOTS 8192
-#define WS_GATE_DEPTH 32
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
-struct ws_gate_tls {
-	long depth;
-	void *ret[WS_GATE_DEPTH];
-};
-
-HIDDEN __thread struct ws_gate_tls ws_gate_tls __attribute__((tls_model("initial-exec")));
 HIDDEN volatile int ws_gate_closed;
 HIDDEN volatile long ws_gate_inflight;
 HIDDEN void *ws_gate_targets[WS_GATE_SLOTS];
@@ -62,43 +53,36 @@ __asm__(
 	".balign 16\n"
 	".type ws_gate_common, @function\n"
 	"ws_gate_common:\n"
+	"  .cfi_startproc\n"
 	"  lock incq ws_gate_inflight(%rip)\n"
 	"  cmpl $0, ws_gate_closed(%rip)\n"
 	"  jne 9f\n"
-	"  movq %rax, -8(%rsp)\n"
-	"  movq %rcx, -16(%rsp)\n"
-	"  movq ws_gate_tls@gottpoff(%rip), %r10\n"
-	"  addq %fs:0, %r10\n"
-	"  movq (%r10), %rax\n"
-	"  cmpq $32, %rax\n"
-	"  jae 2f\n"
-	"  movq (%rsp), %rcx\n"
-	"  movq %rcx, 8(%r10,%rax,8)\n"
-	"  incq %rax\n"
-	"  movq %rax, (%r10)\n"
-	"  leaq 3f(%rip), %rcx\n"
-	"  movq %rcx, (%rsp)\n"
-	"  movq -16(%rsp), %rcx\n"
-	"  movq -8(%rsp), %rax\n"
 	"  leaq ws_gate_targets(%rip), %r10\n"
-	"  jmp *(%r10,%r11,8)\n"
-	/* too deep to track: counted out now */
-	"2:\n"
-	"  movq -16(%rsp), %rcx\n"
-	"  movq -8(%rsp), %rax\n"
-	"  lock decq ws_gate_inflight(%rip)\n"
-	"  leaq ws_gate_targets(%rip), %r10\n"
-	"  jmp *(%r10,%r11,8)\n"
-	/* the landing pad: the driver returned (rax/rdx hold its result) */
-	"3:\n"
-	"  subq $8, %rsp\n"
-	"  movq ws_gate_tls@gottpoff(%rip), %r10\n"
-	"  addq %fs:0, %r10\n"
-	"  movq (%r10), %r11\n"
-	"  decq %r11\n"
-	"  movq %r11, (%r10)\n"
-	"  movq 8(%r10,%r11,8), %r11\n"
-	"  movq %r11, (%rsp)\n"
+	"  movq (%r10,%r11,8), %r11\n"
+	/* a frame of 136 bytes: the caller's first 16 stack argument words copied down, so that the
+	 * driver's function sees its arguments where it expects them, and a real call, which keeps
+	 * the CPU's return prediction right (every argument register is untouched) */
+	"  subq $136, %rsp\n"
+	"  .cfi_adjust_cfa_offset 136\n"
+	"  movq 144(%rsp), %r10\n  movq %r10, 0(%rsp)\n"
+	"  movq 152(%rsp), %r10\n  movq %r10, 8(%rsp)\n"
+	"  movq 160(%rsp), %r10\n  movq %r10, 16(%rsp)\n"
+	"  movq 168(%rsp), %r10\n  movq %r10, 24(%rsp)\n"
+	"  movq 176(%rsp), %r10\n  movq %r10, 32(%rsp)\n"
+	"  movq 184(%rsp), %r10\n  movq %r10, 40(%rsp)\n"
+	"  movq 192(%rsp), %r10\n  movq %r10, 48(%rsp)\n"
+	"  movq 200(%rsp), %r10\n  movq %r10, 56(%rsp)\n"
+	"  movq 208(%rsp), %r10\n  movq %r10, 64(%rsp)\n"
+	"  movq 216(%rsp), %r10\n  movq %r10, 72(%rsp)\n"
+	"  movq 224(%rsp), %r10\n  movq %r10, 80(%rsp)\n"
+	"  movq 232(%rsp), %r10\n  movq %r10, 88(%rsp)\n"
+	"  movq 240(%rsp), %r10\n  movq %r10, 96(%rsp)\n"
+	"  movq 248(%rsp), %r10\n  movq %r10, 104(%rsp)\n"
+	"  movq 256(%rsp), %r10\n  movq %r10, 112(%rsp)\n"
+	"  movq 264(%rsp), %r10\n  movq %r10, 120(%rsp)\n"
+	"  call *%r11\n"
+	"  addq $136, %rsp\n"
+	"  .cfi_adjust_cfa_offset -136\n"
 	"  lock decq ws_gate_inflight(%rip)\n"
 	"  ret\n"
 	/* closed: wait with every argument register saved, then try again */
@@ -107,6 +91,7 @@ __asm__(
 	"  pushq %rdi\n  pushq %rsi\n  pushq %rdx\n  pushq %rcx\n"
 	"  pushq %r8\n  pushq %r9\n  pushq %rax\n  pushq %r11\n"
 	"  subq $136, %rsp\n"
+	"  .cfi_adjust_cfa_offset 200\n"
 	"  movdqu %xmm0, 0(%rsp)\n  movdqu %xmm1, 16(%rsp)\n  movdqu %xmm2, 32(%rsp)\n  movdqu %xmm3, 48(%rsp)\n"
 	"  movdqu %xmm4, 64(%rsp)\n  movdqu %xmm5, 80(%rsp)\n  movdqu %xmm6, 96(%rsp)\n  movdqu %xmm7, 112(%rsp)\n"
 	"  call ws_gate_wait\n"
@@ -115,11 +100,11 @@ __asm__(
 	"  addq $136, %rsp\n"
 	"  popq %r11\n  popq %rax\n  popq %r9\n  popq %r8\n"
 	"  popq %rcx\n  popq %rdx\n  popq %rsi\n  popq %rdi\n"
+	"  .cfi_adjust_cfa_offset -200\n"
 	"  jmp ws_gate_common\n"
+	"  .cfi_endproc\n"
 	".size ws_gate_common, .-ws_gate_common\n");
 /* clang-format on */
-
-_Static_assert(sizeof(struct ws_gate_tls) == 8 + 8 * 32, "the assembly above knows this layout");
 
 void ws_gate_wait(void)
 {

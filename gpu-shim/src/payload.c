@@ -169,7 +169,7 @@ static void *work(void *arg)
 		}
 		if (!buf[0]) {
 			for (int j = 0; j < 2; j++) {
-				if ((r = ws_drv.cuMemHostAlloc(&buf[j], job->chunk_bytes, 0))) {
+				if ((r = ws_drv.cuMemHostAlloc(&buf[j], job->chunk_bytes, 1 /* PORTABLE: any context */))) {
 					buf[j] = NULL;
 					fail(job, "CopyFailed pinned staging buffer of %zu bytes: %s", job->chunk_bytes,
 					     ws_cu_error(r));

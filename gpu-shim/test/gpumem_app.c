@@ -28,6 +28,8 @@ typedef int (*dtoh_fn)(void *, unsigned long long, size_t);
 typedef int (*init_fn)(unsigned int);
 typedef int (*retain_fn)(void **, int);
 typedef int (*setcur_fn)(void *);
+typedef int (*launch_fn)(void *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void *,
+			 void **, void **);
 #ifdef WITH_RUNTIME
 int cudaMalloc(void **p, size_t size);
 int cudaFree(void *p);
@@ -129,6 +131,19 @@ int main(int argc, char **argv)
 	CHECK(((retain_fn)lookup(gp, "cuDevicePrimaryCtxRetain"))(&ctx, 0));
 	set_current = (setcur_fn)lookup(gp, "cuCtxSetCurrent");
 	CHECK(set_current(ctx));
+	{
+		/* arguments on the stack reach the driver intact (through the shim's trampoline) */
+		unsigned long long got = 0, want = 0x1234;
+		unsigned long long v[] = { 7, 8, 9, 10, 11, 12, 13, 0x5151, 0x7777 };
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			want = want * 1000003ULL + v[i];
+		CHECK(((launch_fn)lookup(gp, "cuLaunchKernel"))((void *)0x1234, 7, 8, 9, 10, 11, 12, 13, (void *)0x5151,
+								 (void **)&got, (void **)0x7777));
+		if (got != want) {
+			fprintf(stderr, "gpumem_app: cuLaunchKernel saw other arguments (%llx, not %llx)\n", got, want);
+			return 4;
+		}
+	}
 	alloc = (alloc_fn)lookup(gp, "cuMemAlloc");
 	htod = (htod_fn)lookup(gp, "cuMemcpyHtoD");
 	dtoh = (dtoh_fn)lookup(gp, "cuMemcpyDtoH");

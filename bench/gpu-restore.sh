@@ -8,6 +8,10 @@
 #   cold-thp     the same with THP "always" while the agent works
 #   warm         a Warm standby (CRIU restore only, no GPU memory held), timed from the ACTIVATE request
 #   hot          a Hot standby (GPU memory restored, process locked), timed from the ACTIVATE request
+#   *-shim       the same server started under the GPU memory shim (LD_PRELOAD libwarmstart_gpumem.so,
+#                gpu-shim/): checkpoint-shim (leave running), cold-shim, warm-shim (standby holding 0 MiB of
+#                GPU memory), and request-plain / request-shim: the median of 30 requests without and with
+#                the shim, nobody checkpointing (SHIM=0 skips these rows)
 # Checkpoints: the agent's leave-running checkpoint (and with THP "always", of the cold-thp restore) beside
 # the baseline's dump; "frozen" is how long the workload's CUDA work was held (lock to unlock).
 # Workloads (WORKLOAD=...): sample (samples/cuda-workload/server.py) or transformers
@@ -34,7 +38,7 @@ rm -rf "$work/journal" "$work/logs"
 mkdir -p "$OUT" "$work/logs"
 rm -rf "$store" /dev/shm/ws-base; mkdir -p "$store" /dev/shm/ws-base
 csv=$OUT/gpu-restore.csv
-echo "gib,variant,thp,ok,checkpoint_ms,restore_to_first_answer_ms,verify_ms,criu_restore_ms,cuda_init_ms,gpu_restore_ms,gpu_unlock_ms,prepare_ms,image_mib,gpu_mib,frozen_ms,verify_pages_ms,verify_held_ms,request_ms" >"$csv"
+echo "gib,variant,thp,ok,checkpoint_ms,restore_to_first_answer_ms,verify_ms,criu_restore_ms,cuda_init_ms,gpu_restore_ms,gpu_unlock_ms,prepare_ms,image_mib,gpu_mib,frozen_ms,verify_pages_ms,verify_held_ms,request_ms,gpu_memory_ms" >"$csv"
 
 log() { echo "[$(date +%T)] $*" >&2; }
 now_ms() { date +%s%3N; }
@@ -46,6 +50,8 @@ criu=$work/criu/bin/criu
 ours=$work/ours; base=$work/base; helper=$work/helper
 mkdir -p "$ours" "$base" "$helper"
 cp "$carry/warmstart_cuda_plugin.so" "$carry/warmstart-cuda" "$ours/"
+shim_lib=$work/shim/libwarmstart_gpumem.so
+mkdir -p "$work/shim"; cp "$carry/libwarmstart_gpumem.so" "$shim_lib" 2>/dev/null || { log "no shim in the carry: no *-shim rows"; SHIM=0; }
 cp "$carry/cuda_plugin.so" "$base/"
 cp "$carry/cuda-checkpoint" "$helper/cuda-checkpoint"
 libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
@@ -105,6 +111,22 @@ server() { # PORT GIB -> pid
   setsid python3 "$server_py" --port "$1" --gib "$2" >"$work/logs/server-$1.log" 2>&1 </dev/null &
   echo $!
 }
+server_shim() { # PORT GIB -> pid: the same server, its large allocations managed by the shim
+  LD_PRELOAD=$shim_lib \
+    setsid python3 "$server_py" --port "$1" --gib "$2" >"$work/logs/server-shim-$1.log" 2>&1 </dev/null &
+  echo $!
+}
+latency() { # PORT -> median ms of 30 requests (after 3 unmeasured)
+  python3 - "$1" <<'PY'
+import statistics, sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/infer"
+def one():
+    t = time.perf_counter(); urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=60).read()
+    return (time.perf_counter() - t) * 1000
+for _ in range(3): one()
+print(round(statistics.median(one() for _ in range(30)), 2))
+PY
+}
 ready() { for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.5; done; return 1; }
 infer() { curl -sf --max-time 60 -X POST "http://127.0.0.1:$1/infer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["checksum"])'; }
 first_answer() { # PORT EXPECTED T0 -> ms from T0 to a correct answer, -1 if wrong or none in 180 s
@@ -136,6 +158,7 @@ checkpoint() { # KEY PID IMAGE LEAVE [HOOK_PORT] -> sets CK_MS, CK_MIB; rc
   id=$(submit "$(ckpt_req "$@")"); s=$(await_op "$id"); local rc=$?
   CK_MS=$(( $(now_ms) - t0 )); CK_MIB=$(du -sm "$store/$3" 2>/dev/null | cut -f1)
   CK_FROZEN=$(echo "$s" | field timings.frozen)
+  CK_GPUMEM=$(echo "$s" | field timings.gpuMemoryCheckpoint)
   echo "$s" >"$work/logs/checkpoint-$1.json"; log "checkpoint $1 ($rc) $CK_MS ms, $CK_MIB MiB"
   return $rc
 }
@@ -145,7 +168,7 @@ restore_measured() {
   id=$(submit "$(restore_req "$6" "$7")")
   first=$(first_answer "$4" "$5" "$t0"); s=$(await_op "$id"); echo "$s" >"$work/logs/$6.json"
   [ "$(infer "$4" 2>/dev/null)" = "$5" ] && [ "$first" -ge 0 ] && ok=true
-  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$s" | field timings.gpuRestore),$(echo "$s" | field timings.gpuUnlock),,$9,${10},${11:-},$(echo "$s" | field timings.verifyPages),$(echo "$s" | field timings.verifyHeld)"
+  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$s" | field timings.gpuRestore),$(echo "$s" | field timings.gpuUnlock),,$9,${10},${11:-},$(echo "$s" | field timings.verifyPages),$(echo "$s" | field timings.verifyHeld),,$(echo "$s" | field timings.gpuMemoryRestore)"
   [ "${KEEP:-}" = 1 ] || kill_tree "$(echo "$s" | field restoredPid)"
   RESTORED_PID=$(echo "$s" | field restoredPid)
 }
@@ -163,7 +186,7 @@ standby() {
   aid=$(submit "{\"idempotencyKey\":\"act-$6\",\"kind\":\"ACTIVATE\",\"activate\":{\"restoreOperationId\":\"$id\",\"timeoutSeconds\":600}}")
   first=$(first_answer "$4" "$5" "$t0"); local a; a=$(await_op "$aid"); echo "$a" >"$work/logs/act-$6.json"
   [ "$(infer "$4" 2>/dev/null)" = "$5" ] && [ "$first" -ge 0 ] && ok=true
-  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$a" | field timings.gpuRestore),$(echo "$a" | field timings.gpuUnlock),$prep_ms,$9,${held:-0},,$(echo "$s" | field timings.verifyPages),$(echo "$s" | field timings.verifyHeld)"
+  row "$3,$1,$2,$ok,$8,$first,$(echo "$s" | field timings.verify),$(echo "$s" | field timings.criuRestore),$(echo "$s" | field timings.cudaInit),$(echo "$a" | field timings.gpuRestore),$(echo "$a" | field timings.gpuUnlock),$prep_ms,$9,${held:-0},,$(echo "$s" | field timings.verifyPages),$(echo "$s" | field timings.verifyHeld),,$(echo "$a" | field timings.gpuMemoryRestore)"
   [ "$ok" = true ] || log "$1 activation: $a"
   kill_tree "$pid"
 }
@@ -219,6 +242,34 @@ bench_size() { # GIB
     row "$gib,checkpoint-thp,always,true,$CK_MS,,,,,,,,$CK_MIB,$gpu_mib,$CK_FROZEN,,"
     kill_tree "$rp"
   fi
+  stop_agent
+  rm -rf "$store"/*
+  [ "${SHIM:-1}" = 1 ] && bench_shim "$gib"
+}
+
+# The same server under the GPU memory shim: its payload leaves and returns over the shim's pinned copies.
+bench_shim() { # GIB
+  local gib=$1 pp=$((18100 + gib)) ps=$((18200 + gib))
+  rm -rf "$store"/*
+  pkill -9 -f samples/cuda-workload/ 2>/dev/null; sleep 1
+  start_agent true "" || return
+  # Request latency without and with the shim, the two servers side by side, nobody checkpointing.
+  local plain shimmed; plain=$(server $pp "$gib")
+  ready $pp || { log "plain server not ready"; return; }
+  row "$gib,request-plain,node,true,,,,,,,,,,$(gpu_mib_of "$plain"),,,,$(latency $pp),"
+  kill_tree "$plain"
+  shimmed=$(server_shim $ps "$gib")
+  ready $ps || { log "shim server not ready"; tail -20 "$work/logs/server-shim-$ps.log" >&2; return; }
+  local before gpu_mib; before=$(infer $ps); gpu_mib=$(gpu_mib_of "$shimmed")
+  log "shim server: $(grep -c warmstart-gpumem "$work/logs/server-shim-$ps.log") shim log lines; $(curl -sf "http://127.0.0.1:$ps/health")"
+  row "$gib,request-shim,node,true,,,,,,,,,,$gpu_mib,,,,$(latency $ps),"
+  checkpoint "cks-$gib" "$shimmed" "s-$gib" true
+  local ok=false; [ "$(infer $ps)" = "$before" ] && ok=true
+  row "$gib,checkpoint-shim,node,$ok,$CK_MS,,,,,,,,$CK_MIB,$gpu_mib,$CK_FROZEN,,,,$CK_GPUMEM"
+  local ck_ms=$CK_MS ck_mib=$CK_MIB
+  kill_tree "$shimmed"
+  restore_measured cold-shim node "$gib" $ps "$before" "colds-$gib" "s-$gib" "$ck_ms" "$ck_mib" "$gpu_mib"
+  standby warm-shim node "$gib" $ps "$before" "warms-$gib" "s-$gib" "$ck_ms" "$ck_mib" "$gpu_mib" false
   stop_agent
   rm -rf "$store"/*
 }

@@ -22,6 +22,11 @@ LABELS = {
     "warm": "Warm standby: activation",
     "hot": "Hot standby: activation",
     "two-at-once": "two full restores at once (both answer)",
+    "request-plain": "one request, no shim (median of 30)",
+    "request-shim": "one request under the GPU memory shim (median of 30)",
+    "checkpoint-shim": "agent + GPU memory shim: checkpoint, leave running",
+    "cold-shim": "agent + GPU memory shim: full restore",
+    "warm-shim": "agent + GPU memory shim: Warm standby activation",
 }
 
 
@@ -46,8 +51,8 @@ def main():
         "",
         "| GiB | variant | THP | identical output | checkpoint | first answer | × baseline | frozen | verify"
         " | pages hashed | held | CRIU restore | cuInit in plugin | GPU restore | GPU unlock | prepare | image MiB"
-        " | GPU MiB | one request |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        " | GPU MiB | one request | shim payload |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def cell(r, k):
@@ -67,7 +72,7 @@ def main():
                  cell(r, "checkpoint_ms"), cell(r, "restore_to_first_answer_ms"), ratio, cell(r, "frozen_ms"),
                  cell(r, "verify_ms"), cell(r, "verify_pages_ms"), cell(r, "verify_held_ms")] + [
             cell(r, k) for k in ("criu_restore_ms", "cuda_init_ms", "gpu_restore_ms", "gpu_unlock_ms", "prepare_ms",
-                                 "image_mib", "gpu_mib", "request_ms")
+                                 "image_mib", "gpu_mib", "request_ms", "gpu_memory_ms")
         ]
         lines.append("| " + " | ".join(cells) + " |")
     open(os.path.join(out, "gpu-restore.md"), "w").write("\n".join(lines) + "\n")
@@ -81,7 +86,7 @@ def main():
         print("matplotlib missing: no plot", file=sys.stderr)
         return
     order = ("baseline", "agent-cold", "agent-warm", "activate", "cold-stock", "cold", "cold-hook", "cold-thp", "warm",
-             "hot", "two-at-once")
+             "hot", "two-at-once", "cold-shim", "warm-shim")
     variants = [v for v in order if any(r["variant"] == v for r in rows)]
     sizes = sorted({r["gib"] for r in rows}, key=float)
     fig, ax = plt.subplots(figsize=(11, 5.5))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs what scripts/gpu-e2e.sh needs on a GPU machine that has no CRIU, no Java and no internet,
-# into .carry/gpu (git-ignored, carried to the device): the project-local CRIU, our plugin, CRIU's own
+# into .carry/gpu (git-ignored, carried to the device): the project-local CRIU, our plugin, the GPU memory
+# shim (libwarmstart_gpumem.so, for the *-shim benchmark rows), CRIU's own
 # plugins/cuda built from the same Debian CRIU source (the baseline), the exec-per-action helper, and
 # the node agent with a jlink'd Java runtime (agent.tar.xz).
 set -euo pipefail
@@ -12,6 +13,8 @@ version=$(cut -d" " -f1 "$repo/.local/criu/.installed")
 
 make -s -C "$repo/native-plugin" CRIU_PREFIX="$repo/.local/criu" all
 cp "$repo/native-plugin/build/warmstart_cuda_plugin.so" "$repo/native-plugin/build/warmstart-cuda" "$out/"
+make -s -C "$repo/gpu-shim" all
+cp "$repo/gpu-shim/build/libwarmstart_gpumem.so" "$out/"
 gcc -Wall -Werror -O2 -o "$out/cuda-checkpoint" "$repo/bench/cuda_checkpoint_helper.c" -ldl
 
 if [ ! -f "$out/cuda_plugin.so" ] || [ "$(cat "$out/cuda_plugin.version" 2>/dev/null)" != "$version" ]; then

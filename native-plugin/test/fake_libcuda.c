@@ -13,9 +13,22 @@
  *   FAKE_CUDA_DELAY_MS  sleep this long in checkpoint and restore (to observe concurrency)
  *   FAKE_CUDA_DEVICES   how many GPUs (default 1), all named "Fake GPU", but for
  *   FAKE_CUDA_ODD_DEVICE  the ordinal of one named "Other Fake GPU"
+ *
+ * For the GPU memory shim (gpu-shim/), the memory API of a process's own device memory, over host
+ * memory: cuMemAlloc gives anonymous memory; the virtual memory API reserves address ranges as
+ * PROT_NONE mappings and backs cuMemCreate's "physical" memory with a memfd mapped into them, so
+ * releasing it really gives the memory back and a read of an unmapped range faults, as on a GPU.
+ * Copies and memsets are plain memcpy/memset (streams are synchronous); entry points are found
+ * through cuGetProcAddress like the real driver's.
+ *   FAKE_CUDA_OOM_FILE  while this file exists, cuMemCreate fails with CUDA_ERROR_OUT_OF_MEMORY
+ *   FAKE_CUDA_COPY_FAIL_FILE  while this file exists, device-to-host copies fail (error 999)
+ *   FAKE_CUDA_HANG_FILE  while this file exists, cuMemcpyDtoH (the synchronous one) does not return
+ *   FAKE_CUDA_SLOW_FILE  while this file exists, each asynchronous copy takes 50 ms more
  */
 #include <dirent.h>
+#include <sys/mman.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,14 +294,303 @@ int cuDevicePrimaryCtxRelease_v2(int dev)
 	return SUCCESS;
 }
 
-int cuCtxSetCurrent(void *ctx)
-{
-	return SUCCESS;
-}
 
 int cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
 {
 	*total = 80ULL << 30;
 	*free_bytes = 79ULL << 30;
 	return SUCCESS;
+}
+
+/* --- the memory API, over host memory ------------------------------------------------------------ */
+
+enum { ERR_OUT_OF_MEMORY = 2, ERR_INVALID_CONTEXT = 201, ERR_NOT_FOUND = 500 };
+#define GRANULARITY (2UL << 20)
+#define MAX_TRACKED 4096
+
+static __thread void *current_ctx;
+
+int cuCtxSetCurrent(void *ctx)
+{
+	current_ctx = ctx;
+	return SUCCESS;
+}
+
+int cuCtxGetCurrent(void **ctx)
+{
+	*ctx = current_ctx;
+	return SUCCESS;
+}
+
+int cuCtxGetDevice(int *dev)
+{
+	if (!current_ctx)
+		return ERR_INVALID_CONTEXT;
+	*dev = (int)((long)current_ctx - 0x1000);
+	return SUCCESS;
+}
+
+int cuCtxSynchronize(void)
+{
+	return current_ctx ? SUCCESS : ERR_INVALID_CONTEXT;
+}
+
+/* cuMemAlloc's blocks, to know their size when freed. */
+static struct {
+	unsigned long long ptr;
+	size_t size;
+} blocks[MAX_TRACKED];
+static pthread_mutex_t blocks_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int cuMemAlloc_v2(unsigned long long *dptr, size_t size)
+{
+	void *p;
+	int i, r = ERR_OUT_OF_MEMORY;
+
+	if (!current_ctx)
+		return ERR_INVALID_CONTEXT;
+	p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return ERR_OUT_OF_MEMORY;
+	pthread_mutex_lock(&blocks_mu);
+	for (i = 0; i < MAX_TRACKED; i++) {
+		if (!blocks[i].ptr) {
+			blocks[i].ptr = (unsigned long long)p;
+			blocks[i].size = size ? size : 1;
+			*dptr = (unsigned long long)p;
+			r = SUCCESS;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&blocks_mu);
+	if (r)
+		munmap(p, size);
+	return r;
+}
+
+int cuMemFree_v2(unsigned long long dptr)
+{
+	int r = ERR_INVALID_VALUE;
+
+	pthread_mutex_lock(&blocks_mu);
+	for (int i = 0; i < MAX_TRACKED; i++) {
+		if (blocks[i].ptr == dptr) {
+			munmap((void *)dptr, blocks[i].size);
+			blocks[i].ptr = 0;
+			r = SUCCESS;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&blocks_mu);
+	return r;
+}
+
+int cuMemGetAllocationGranularity(size_t *g, const void *prop, int option)
+{
+	*g = GRANULARITY;
+	return SUCCESS;
+}
+
+int cuMemAddressReserve(unsigned long long *ptr, size_t size, size_t align, unsigned long long addr,
+			unsigned long long flags)
+{
+	size_t span = size + GRANULARITY;
+	char *p, *start;
+
+	if (!size || size % GRANULARITY)
+		return ERR_INVALID_VALUE;
+	p = mmap((void *)addr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return ERR_OUT_OF_MEMORY;
+	start = (char *)(((unsigned long)p + GRANULARITY - 1) & ~(GRANULARITY - 1));
+	if (start > p)
+		munmap(p, start - p);
+	if (p + span > start + size)
+		munmap(start + size, p + span - (start + size));
+	*ptr = (unsigned long long)start;
+	return SUCCESS;
+}
+
+int cuMemAddressFree(unsigned long long ptr, size_t size)
+{
+	return munmap((void *)ptr, size) ? ERR_INVALID_VALUE : SUCCESS;
+}
+
+int cuMemCreate(unsigned long long *handle, size_t size, const void *prop, unsigned long long flags)
+{
+	const char *oom = getenv("FAKE_CUDA_OOM_FILE");
+	int fd;
+
+	if (oom && access(oom, F_OK) == 0)
+		return ERR_OUT_OF_MEMORY;
+	if (!size || size % GRANULARITY)
+		return ERR_INVALID_VALUE;
+	fd = memfd_create("fake-gpu-memory", MFD_CLOEXEC);
+	if (fd < 0)
+		return ERR_OUT_OF_MEMORY;
+	if (ftruncate(fd, size)) {
+		close(fd);
+		return ERR_OUT_OF_MEMORY;
+	}
+	*handle = (unsigned long long)fd + 1;
+	return SUCCESS;
+}
+
+int cuMemRelease(unsigned long long handle)
+{
+	return handle && close((int)(handle - 1)) == 0 ? SUCCESS : ERR_INVALID_VALUE;
+}
+
+int cuMemMap(unsigned long long ptr, size_t size, size_t offset, unsigned long long handle, unsigned long long flags)
+{
+	void *p = mmap((void *)ptr, size, PROT_NONE, MAP_SHARED | MAP_FIXED, (int)(handle - 1), offset);
+	return p == MAP_FAILED ? ERR_INVALID_VALUE : SUCCESS;
+}
+
+int cuMemUnmap(unsigned long long ptr, size_t size)
+{
+	void *p = mmap((void *)ptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? ERR_INVALID_VALUE : SUCCESS;
+}
+
+int cuMemSetAccess(unsigned long long ptr, size_t size, const void *desc, size_t count)
+{
+	return mprotect((void *)ptr, size, PROT_READ | PROT_WRITE) ? ERR_INVALID_VALUE : SUCCESS;
+}
+
+int cuMemcpyHtoD_v2(unsigned long long dst, const void *src, size_t n)
+{
+	memcpy((void *)dst, src, n);
+	return SUCCESS;
+}
+
+static void copy_knobs(void)
+{
+	const char *slow = getenv("FAKE_CUDA_SLOW_FILE");
+
+	if (slow && access(slow, F_OK) == 0)
+		usleep(50000);
+}
+
+int cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t n)
+{
+	const char *hang = getenv("FAKE_CUDA_HANG_FILE");
+
+	while (hang && access(hang, F_OK) == 0)
+		usleep(1000);
+	memcpy(dst, (const void *)src, n);
+	return SUCCESS;
+}
+
+int cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t n, void *stream)
+{
+	copy_knobs();
+	return cuMemcpyHtoD_v2(dst, src, n);
+}
+
+int cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t n, void *stream)
+{
+	const char *fail = getenv("FAKE_CUDA_COPY_FAIL_FILE");
+
+	if (fail && access(fail, F_OK) == 0)
+		return ERR_UNKNOWN;
+	copy_knobs();
+	memcpy(dst, (const void *)src, n);
+	return SUCCESS;
+}
+
+int cuMemsetD8_v2(unsigned long long dst, unsigned char value, size_t n)
+{
+	memset((void *)dst, value, n);
+	return SUCCESS;
+}
+
+int cuMemHostAlloc(void **p, size_t size, unsigned int flags)
+{
+	return posix_memalign(p, 4096, size) ? ERR_OUT_OF_MEMORY : SUCCESS;
+}
+
+int cuMemFreeHost(void *p)
+{
+	free(p);
+	return SUCCESS;
+}
+
+int cuStreamCreate(void **stream, unsigned int flags)
+{
+	static long next = 0x5000;
+	*stream = (void *)__atomic_add_fetch(&next, 1, __ATOMIC_SEQ_CST);
+	return SUCCESS;
+}
+
+int cuStreamDestroy_v2(void *stream)
+{
+	return SUCCESS;
+}
+
+int cuStreamSynchronize(void *stream)
+{
+	return SUCCESS;
+}
+
+/*
+ * No kernels run here; this checks how callers pass 11 arguments (5 on the stack): it writes a digest
+ * of all of them into *(unsigned long long *)params.
+ */
+int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+		   unsigned shmem, void *stream, void **params, void **extra)
+{
+	unsigned long long h = (unsigned long long)f;
+	unsigned long long v[] = { gx, gy, gz, bx, by, bz, shmem, (unsigned long long)stream,
+				   (unsigned long long)extra };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		h = h * 1000003ULL + v[i];
+	*(unsigned long long *)params = h;
+	return SUCCESS;
+}
+
+int cuGetProcAddress_v2(const char *symbol, void **pfn, int version, unsigned long long flags, int *status);
+
+/* The driver's table, as cuGetProcAddress hands it out: base names; "_v2" where one exists. */
+static const struct {
+	const char *name;
+	void *fn;
+} table[] = {
+#define E(f) { #f, (void *)f }
+	E(cuInit), E(cuDriverGetVersion), E(cuGetErrorString), E(cuDeviceGet), E(cuDeviceGetCount),
+	E(cuDevicePrimaryCtxRetain), E(cuCtxSetCurrent), E(cuCtxGetCurrent), E(cuCtxGetDevice), E(cuCtxSynchronize),
+	E(cuMemAlloc_v2), E(cuMemFree_v2), E(cuMemGetAllocationGranularity), E(cuMemAddressReserve),
+	E(cuMemAddressFree), E(cuMemCreate), E(cuMemRelease), E(cuMemMap), E(cuMemUnmap), E(cuMemSetAccess),
+	E(cuMemcpyHtoD_v2), E(cuMemcpyDtoH_v2), E(cuMemcpyHtoDAsync_v2), E(cuMemcpyDtoHAsync_v2), E(cuMemsetD8_v2),
+	E(cuMemHostAlloc), E(cuMemFreeHost), E(cuStreamCreate), E(cuStreamDestroy_v2), E(cuStreamSynchronize),
+	E(cuMemGetInfo_v2), E(cuLaunchKernel), E(cuGetProcAddress_v2),
+	{ "cuGetProcAddress", (void *)cuGetProcAddress_v2 },
+#undef E
+};
+
+int cuGetProcAddress_v2(const char *symbol, void **pfn, int version, unsigned long long flags, int *status)
+{
+	char v2[128];
+
+	snprintf(v2, sizeof(v2), "%s_v2", symbol);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+			if (!strcmp(table[i].name, pass ? symbol : v2)) {
+				*pfn = table[i].fn;
+				if (status)
+					*status = 0; /* CU_GET_PROC_ADDRESS_SUCCESS */
+				return SUCCESS;
+			}
+		}
+	}
+	*pfn = NULL;
+	if (status)
+		*status = 1; /* CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND */
+	return ERR_NOT_FOUND;
+}
+
+int cuGetProcAddress(const char *symbol, void **pfn, int version, unsigned long long flags)
+{
+	return cuGetProcAddress_v2(symbol, pfn, version, flags, NULL);
 }

@@ -382,6 +382,37 @@ class ChartTest {
   }
 
   @Test
+  void theAgentPutsTheGpuMemoryShimOnItsNodeUnlessTurnedOff() {
+    DaemonSet agent =
+        find(render(c -> c.set("agent.gpuMemoryShim.hostPath", "/x/gpumem")), DaemonSet.class);
+    var pod = agent.getSpec().getTemplate();
+    assertThat(pod.getMetadata().getLabels())
+        .containsEntry("warmstart.dev/gpu-memory-shim", "true");
+    assertThat(pod.getSpec().getInitContainers())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(String.join(" ", c.getCommand()))
+                  .contains("/opt/warmstart/gpumem/libwarmstart_gpumem.so")
+                  .contains("mv -f /node/.libwarmstart_gpumem.so.new /node/libwarmstart_gpumem.so");
+              assertThat(c.getVolumeMounts())
+                  .extracting(m -> m.getName() + ":" + m.getMountPath())
+                  .containsExactly("gpu-memory-shim:/node");
+            });
+    assertThat(pod.getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("gpu-memory-shim"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getHostPath().getPath()).isEqualTo("/x/gpumem"));
+
+    DaemonSet off = find(render(c -> c.set("agent.gpuMemoryShim.enabled", false)), DaemonSet.class);
+    assertThat(off.getSpec().getTemplate().getSpec().getInitContainers()).isEmpty();
+    assertThat(off.getSpec().getTemplate().getMetadata().getLabels())
+        .doesNotContainKey("warmstart.dev/gpu-memory-shim");
+    assertThatThrownBy(() -> render(c -> c.set("agent.gpuMemoryShim.hostPath", "gpumem")))
+        .hasMessageContaining("hostPath");
+  }
+
+  @Test
   void schemaRejectsBadValues() {
     assertThatThrownBy(() -> render(c -> c.set("agent.storage.hostPath", "relative/dir")))
         .hasMessageContaining("hostPath");

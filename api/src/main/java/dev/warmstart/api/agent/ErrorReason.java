@@ -24,6 +24,10 @@ public enum ErrorReason {
   CriuFailed,
   GpuCheckpointFailed,
   GpuRestoreFailed,
+  /** The GPU memory shim in the workload did not move its memory out or back (gpu-shim/). */
+  GpuMemoryShimFailed,
+  /** The GPU has too little free memory for the workload's memory to come back. */
+  GpuOutOfMemory,
   Timeout,
   Interrupted,
   Internal

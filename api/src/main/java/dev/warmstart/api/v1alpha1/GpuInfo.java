@@ -12,4 +12,24 @@ public record GpuInfo(
     @JsonPropertyDescription("NVIDIA driver version on the source node, e.g. 580.159.04.")
         String driverVersion,
     @JsonPropertyDescription("GPU memory the workload held at capture, in bytes.") Long memoryBytes,
-    @JsonPropertyDescription("The workload's CUDA processes.") List<GpuProcess> processes) {}
+    @JsonPropertyDescription("The workload's CUDA processes.") List<GpuProcess> processes,
+    @JsonPropertyDescription(
+            "GPU memory the GPU memory shim (libwarmstart_gpumem.so) moved into the image itself,"
+                + " in bytes; absent when no process of the workload ran the shim. Restoring such"
+                + " an image needs a node agent that drives the shim.")
+        Long managedMemoryBytes) {
+
+  public GpuInfo(
+      String model,
+      List<String> uuids,
+      String driverVersion,
+      Long memoryBytes,
+      List<GpuProcess> processes) {
+    this(model, uuids, driverVersion, memoryBytes, processes, null);
+  }
+
+  /** This record with the shim's payload size. */
+  public GpuInfo withManagedMemoryBytes(Long bytes) {
+    return new GpuInfo(model, uuids, driverVersion, memoryBytes, processes, bytes);
+  }
+}

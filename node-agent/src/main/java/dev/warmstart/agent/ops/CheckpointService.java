@@ -5,6 +5,7 @@ import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.DumpSpec;
 import dev.warmstart.agent.gpu.FreshDriver;
 import dev.warmstart.agent.gpu.GpuProbe;
+import dev.warmstart.agent.gpumem.GpuMemoryPayload;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
@@ -52,6 +53,7 @@ public final class CheckpointService {
   private final LayerSettings layerSettings;
   private final ImageTransfers transfers;
   private final WorkloadHook hooks = new WorkloadHook();
+  private final GpuMemoryPayload gpuMemory;
 
   public CheckpointService(
       CriuRunner criu,
@@ -74,6 +76,7 @@ public final class CheckpointService {
     this.clock = clock;
     this.nodeName = nodeName;
     this.gpuProbe = gpuProbe;
+    this.gpuMemory = new GpuMemoryPayload(procfs);
   }
 
   public StoredImage checkpoint(CheckpointCommand cmd, Progress progress) throws CriuFailure {
@@ -99,7 +102,7 @@ public final class CheckpointService {
       throw new CriuFailure(
           ErrorReason.ProcessNotFound, "process " + pid + " vanished: " + e.getMessage(), e);
     }
-    GpuInfo gpu = gpuProbe.inspect(layout.source().processes()).orElse(null);
+    GpuInfo probed = gpuProbe.inspect(layout.source().processes()).orElse(null);
     timings.record("inspect", t);
 
     if (!cmd.replace() && store.exists(cmd.imageName())) {
@@ -114,6 +117,7 @@ public final class CheckpointService {
       throw new CriuFailure(
           ErrorReason.Internal, "cannot create staging directory: " + e.getMessage(), e);
     }
+    TreeResumer.Undo undone = null; // set where a failed dump was already undone
     try (staging) {
       String operationId = cmd.labels() == null ? null : cmd.labels().get(OPERATION_LABEL);
       if (operationId != null) {
@@ -135,14 +139,45 @@ public final class CheckpointService {
                     0,
                     null,
                     Map.copyOf(cmd.labels()),
-                    gpu)));
+                    probed)));
       }
+      t = System.nanoTime();
+      GpuMemoryPayload.Out gpuMemoryOut =
+          gpuMemory.checkpoint(layout.source().processes(), staging.dir(), cmd.timeout());
+      GpuInfo gpu = probed;
+      if (!gpuMemoryOut.isEmpty()) {
+        timings.record("gpuMemoryCheckpoint", t);
+        gpu =
+            (gpu == null ? new GpuInfo(null, null, null, null, null) : gpu)
+                .withManagedMemoryBytes(gpuMemoryOut.bytes());
+      }
+      GpuInfo recorded = gpu;
       t = System.nanoTime();
       progress.step("dump");
       int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
-      FrozenCapture files = dumpWithFiles(cmd, layout, staging, freezeSeconds);
+      FrozenCapture files;
+      try {
+        files = dumpWithFiles(cmd, layout, staging, freezeSeconds);
+      } catch (CriuFailure | IOException | RuntimeException e) {
+        // The shim's payload leaves with the staging directory: the tree (resumed first, so that
+        // the shim's thread can answer) gets its GPU memory back before that.
+        undone = resumer.undoDump(layout.source().processes());
+        String back = gpuMemory.putBackQuietly(gpuMemoryOut, cmd.timeout());
+        if (back.isEmpty()) {
+          throw e;
+        }
+        throw new CriuFailure(
+            e instanceof CriuFailure f ? f.reason() : ErrorReason.Internal,
+            e.getMessage() + back,
+            e);
+      }
       timings.record("dump", t);
       timings.put("writableLayer", files.millis());
+      if (cmd.leaveRunning() && !gpuMemoryOut.isEmpty()) {
+        t = System.nanoTime();
+        gpuMemory.resume(gpuMemoryOut, cmd.timeout());
+        timings.record("gpuMemoryResume", t);
+      }
       CudaReport.read(staging.dir(), CudaReport.DUMP)
           .ifPresent(r -> timings.putAll(r.timings("gpuLock", "gpuCheckpoint")));
 
@@ -166,7 +201,7 @@ public final class CheckpointService {
                       draft.sizeBytes(),
                       partial,
                       cmd.labels() == null ? Map.of() : Map.copyOf(cmd.labels()),
-                      gpu,
+                      recorded,
                       files.layer(),
                       files.stamps()));
       timings.record("store", t);
@@ -179,7 +214,8 @@ public final class CheckpointService {
     } catch (CriuFailure | ImageExistsException | IOException | RuntimeException e) {
       // Closing the staging directory (above) removed the partial image. CRIU undoes a failed or
       // stopped dump itself; check that it did, and put back what a killed CRIU left.
-      TreeResumer.Undo undo = resumer.undoDump(layout.source().processes());
+      TreeResumer.Undo undo =
+          undone != null ? undone : resumer.undoDump(layout.source().processes());
       if (e instanceof CriuFailure f) {
         throw new CriuFailure(f.reason(), f.getMessage() + "; " + undo.describe(), f);
       }

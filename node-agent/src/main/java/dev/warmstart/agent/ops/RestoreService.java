@@ -9,6 +9,7 @@ import dev.warmstart.agent.gpu.GpuActivator;
 import dev.warmstart.agent.gpu.GpuCompatibility;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.VisibleGpus;
+import dev.warmstart.agent.gpumem.GpuMemoryPayload;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
@@ -44,6 +45,7 @@ public final class RestoreService {
   private final VisibleGpus visibleGpus = new VisibleGpus();
   private final WorkloadHook hooks = new WorkloadHook();
   private final ImageTransfers transfers;
+  private final GpuMemoryPayload gpuMemory;
 
   public RestoreService(
       CriuRunner criu,
@@ -60,6 +62,7 @@ public final class RestoreService {
     this.activator = new GpuActivator(gpus, freshDriver);
     this.gpus = gpus;
     this.transfers = new ImageTransfers(containers);
+    this.gpuMemory = new GpuMemoryPayload(procfs);
   }
 
   /** A full restore (CRIU and GPU) of {@code imageName}, on the host or into a container. */
@@ -181,6 +184,7 @@ public final class RestoreService {
         cuda.ifPresent(r -> timings.put("cudaInit", Math.round(r.cuInitMs())));
       } else {
         cuda.ifPresent(r -> timings.putAll(r.timings("gpuRestore", "gpuUnlock")));
+        restoreGpuMemory(pid, opened.files(), cmd.timeout(), timings); // the verified view
         if (cmd.postRestoreHook() != null) {
           t = System.nanoTime();
           progress.step("postRestoreHook");
@@ -238,12 +242,32 @@ public final class RestoreService {
         throw e;
       }
     }
+    restoreGpuMemory(cmd.rootPid(), store.root().resolve(cmd.imageName()), cmd.timeout(), timings);
     if (cmd.postRestoreHook() != null) {
       t = System.nanoTime();
       hooks.call(cmd.rootPid(), cmd.postRestoreHook(), "post-restore");
       timings.record("postRestoreHook", t);
     }
     return timings.withTotal();
+  }
+
+  /**
+   * With the driver's part done and the tree let run, the managed GPU memory of shim processes
+   * (gpu-shim/) comes back; their CUDA calls wait at the shim's gate until then. A tree that cannot
+   * get it back is killed: it must not run without its memory.
+   */
+  private void restoreGpuMemory(int rootPid, Path imageDir, Duration timeout, Timings timings)
+      throws CriuFailure {
+    long t = System.nanoTime();
+    try {
+      gpuMemory.restore(procfs.tree(rootPid), imageDir, timeout);
+    } catch (CriuFailure e) {
+      killTree(rootPid);
+      throw e;
+    }
+    if (GpuMemoryPayload.present(imageDir)) {
+      timings.record("gpuMemoryRestore", t);
+    }
   }
 
   /**

@@ -45,7 +45,10 @@ public final class ImageStore {
   private static final String TRASHED_IMAGE = "image";
 
   /** CRIU's page images: copied into the restored memory, never parsed. */
-  private static final Pattern PAGES = Pattern.compile("^pages-[0-9]+\\.img$");
+  // Bulk data checked in the background: CRIU's page files, and the GPU memory shim's payload
+  // (gpumem/<pid>/data-<n>.bin, which the shim also checks chunk by chunk against its index).
+  private static final Pattern PAGES =
+      Pattern.compile("^(pages-[0-9]+\\.img|gpumem/[0-9]+/data-[0-9]+\\.bin)$");
 
   private final Path root;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -326,13 +329,19 @@ public final class ImageStore {
     requireValidName(name);
     Path dir = root.resolve(name);
     requireRealDirectory(name, dir);
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path f : s.toList()) {
+    // Files.walk does not follow links; directories (the GPU memory shim's payload) are made
+    // anew in the view, so only regular files of the image are ever linked.
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path f : s.skip(1).toList()) {
+        String file = dir.relativize(f).toString();
+        if (Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS)) {
+          Files.createDirectory(view.resolve(file));
+          continue;
+        }
         if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
           throw new ImageIntegrityException(
-              "image '" + name + "': " + f.getFileName() + " is not a regular file");
+              "image '" + name + "': " + file + " is not a regular file");
         }
-        String file = f.getFileName().toString();
         if (file.equals("stats-restore")) {
           continue;
         }

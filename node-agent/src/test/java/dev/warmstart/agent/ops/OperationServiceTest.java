@@ -12,8 +12,6 @@ import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.v1alpha1.HttpHook;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -113,24 +111,26 @@ class OperationServiceTest {
 
   @Test
   void anOperationWaitingForItsImageHoldsNoThread() throws Exception {
-    Process target = new ProcessBuilder("sleep", "120").start();
-    try (ServerSocket silent = new ServerSocket(0)) {
-      List<Socket> accepted = new ArrayList<>();
-      Thread acceptor =
-          new Thread(
-              () -> {
-                try {
-                  while (true) {
-                    accepted.add(silent.accept()); // and never answers
-                  }
-                } catch (Exception closed) {
-                  // test over
-                }
-              });
-      acceptor.setDaemon(true);
-      acceptor.start();
+    // The workload itself listens and never answers (a hook may only reach the target's own
+    // listeners): its checkpoints hang in their pre-checkpoint hook until the hook's timeout.
+    Process target =
+        new ProcessBuilder(
+                "python3",
+                "-c",
+                "import socket, time\n"
+                    + "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)\n"
+                    + "print(s.getsockname()[1], flush=True); time.sleep(120)")
+            .start();
+    try {
+      int port =
+          Integer.parseInt(
+              new java.io.BufferedReader(
+                      new java.io.InputStreamReader(
+                          target.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII))
+                  .readLine()
+                  .trim());
       OperationService ops = service(pool(2), null, 10, 100);
-      HttpHook hanging = new HttpHook(null, "/", silent.getLocalPort(), 6);
+      HttpHook hanging = new HttpHook(null, "/", port, 6);
       CheckpointRequest slow =
           new CheckpointRequest(
               ProcessTarget.ofPid((int) target.pid()), "x", true, 60, hanging, null);

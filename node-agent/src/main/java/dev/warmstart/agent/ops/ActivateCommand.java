@@ -12,6 +12,8 @@ import java.util.List;
  * @param targetGpus GPU UUIDs to restore onto; empty: chosen by the agent
  * @param postRestoreHook called on the workload once it runs; null for none
  * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
+ * @param imageDigest the manifest digest the prepared restore verified; files read at activation
+ *     (the GPU memory shim's payload index) are checked against that manifest; null: not compared
  */
 public record ActivateCommand(
     int rootPid,
@@ -19,7 +21,18 @@ public record ActivateCommand(
     List<String> targetGpus,
     Duration timeout,
     HttpHook postRestoreHook,
-    boolean sameGpu) {
+    boolean sameGpu,
+    String imageDigest) {
+
+  public ActivateCommand(
+      int rootPid,
+      String imageName,
+      List<String> targetGpus,
+      Duration timeout,
+      HttpHook postRestoreHook,
+      boolean sameGpu) {
+    this(rootPid, imageName, targetGpus, timeout, postRestoreHook, sameGpu, null);
+  }
 
   public ActivateCommand(
       int rootPid,

@@ -274,7 +274,8 @@ public final class OperationService {
                         gpus,
                         Duration.ofSeconds(a.timeoutSeconds()),
                         origin.postRestoreHook(),
-                        origin.requiresSameGpu()));
+                        origin.requiresSameGpu(),
+                        prepared.image() == null ? null : prepared.image().manifestDigest()));
         update(id, s -> done(s, timings, prepared.image(), prepared.restoredPid()));
       }
       case DELETE_IMAGE -> {

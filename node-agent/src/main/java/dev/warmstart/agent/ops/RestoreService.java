@@ -242,7 +242,24 @@ public final class RestoreService {
         throw e;
       }
     }
-    restoreGpuMemory(cmd.rootPid(), store.root().resolve(cmd.imageName()), cmd.timeout(), timings);
+    Path imageDir = store.root().resolve(cmd.imageName());
+    if (GpuMemoryPayload.present(imageDir)) {
+      // The payload's data is checked piece by piece by the shim against its index: the index
+      // must be the one of the image the prepared restore verified.
+      try {
+        store.verifyFiles(
+            cmd.imageName(),
+            cmd.imageDigest(),
+            p -> p.startsWith(GpuMemoryPayload.DIR + "/") && p.endsWith("/gpumem.index"));
+      } catch (ImageIntegrityException | ImageNotFoundException | IOException e) {
+        killTree(cmd.rootPid()); // it must not run without its memory
+        throw new CriuFailure(
+            ErrorReason.ImageIntegrityFailed,
+            "the GPU memory payload cannot be trusted: " + e.getMessage(),
+            e);
+      }
+    }
+    restoreGpuMemory(cmd.rootPid(), imageDir, cmd.timeout(), timings);
     if (cmd.postRestoreHook() != null) {
       t = System.nanoTime();
       hooks.call(cmd.rootPid(), cmd.postRestoreHook(), "post-restore");

@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -438,6 +439,50 @@ public final class ImageStore {
         image,
         pages.isEmpty() ? PageVerification.none(name) : PageVerification.start(name, dir, pages),
         dir);
+  }
+
+  /**
+   * For an activation, which reads a few files of an image restored earlier: the manifest must
+   * still be the one that restore verified ({@code expectedDigest}; null: not compared), and the
+   * files {@code which} selects are checked against it now. Returns the image directory.
+   */
+  public Path verifyFiles(String name, String expectedDigest, Predicate<String> which)
+      throws ImageNotFoundException, ImageIntegrityException, IOException {
+    requireValidName(name);
+    Path dir = root.resolve(name);
+    requireRealDirectory(name, dir);
+    Path manifestFile = dir.resolve(Manifest.FILE_NAME);
+    if (!Files.isRegularFile(manifestFile, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ImageNotFoundException(name);
+    }
+    byte[] bytes = Files.readAllBytes(manifestFile);
+    String digest = "sha256:" + Sha256.of(bytes);
+    if (expectedDigest != null && !expectedDigest.equals(digest)) {
+      throw new ImageIntegrityException(
+          "image '"
+              + name
+              + "' was replaced after it was restored (digest "
+              + digest
+              + ", restored "
+              + expectedDigest
+              + ")");
+    }
+    Manifest manifest = json.readValue(bytes, Manifest.class);
+    List<Manifest.FileEntry> chosen =
+        manifest.files() == null
+            ? List.of()
+            : manifest.files().stream().filter(e -> which.test(e.path())).toList();
+    for (Manifest.FileEntry e : chosen) {
+      Path f = dir.resolve(e.path()).normalize();
+      if (!f.startsWith(dir)
+          || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)
+          || Files.size(f) != e.size()) {
+        throw new ImageIntegrityException(
+            "image '" + name + "': file " + e.path() + " is missing or not its recorded size");
+      }
+    }
+    ImageDigests.verify(name, dir, chosen);
+    return dir;
   }
 
   /**

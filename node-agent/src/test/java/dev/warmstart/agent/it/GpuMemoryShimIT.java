@@ -210,6 +210,46 @@ class GpuMemoryShimIT {
     assertThat(ProcessHandle.of(standby.pid())).as("the standby is killed").isEmpty();
   }
 
+  @Test
+  void aPayloadIndexChangedAfterTheWarmRestoreIsRefusedAtActivation() throws Exception {
+    StoredImage image = checkpoint(false);
+    app.waitFor();
+    Workload.awaitGone(pid());
+    RestoreResult standby =
+        agent
+            .restores()
+            .restore(
+                new RestoreCommand(
+                    "shim", Optional.empty(), List.of(), RestoreCommand.Stage.WARM, T, null),
+                Progress.NONE);
+    Path index;
+    try (var files = Files.walk(image.dir().resolve("gpumem"))) {
+      index = files.filter(p -> p.endsWith("gpumem.index")).findFirst().orElseThrow();
+    }
+    byte[] b = Files.readAllBytes(index);
+    b[b.length / 2] ^= 1; // same size, other content
+    Files.write(index, b);
+    assertThatThrownBy(
+            () ->
+                agent
+                    .restores()
+                    .activate(
+                        new ActivateCommand(
+                            standby.pid(),
+                            "shim",
+                            List.of(),
+                            T,
+                            null,
+                            false,
+                            standby.image().digest())))
+        .isInstanceOfSatisfying(
+            CriuFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
+        .hasMessageContaining("cannot be trusted");
+    Workload.awaitGone(standby.pid());
+    assertThat(ProcessHandle.of(standby.pid())).as("the standby is killed").isEmpty();
+  }
+
   /** The fake driver's "physical" GPU allocations mapped into the process. */
   private static long fakeGpuMappings(int pid) throws IOException {
     try (var lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {

@@ -4,6 +4,7 @@
  * writing "pid count" lines to its own file in DIR every 50 ms.
  * Usage: fake_cuda_app DIR N
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,19 @@ static void run(const char *dir)
 	pthread_setname_np(t, "cuda-restore");
 	snprintf(path, sizeof(path), "%s/count-%d", dir, getpid());
 	for (;;) {
-		FILE *f = fopen(path, "w");
-		if (f) {
-			fprintf(f, "%d %ld\n", getpid(), ++count);
-			fclose(f);
+		/*
+		 * One fixed-width record written in place by one write(2), without truncating: the file
+		 * never empties, so a reader (or a freeze) always meets a whole count. Open only while
+		 * writing, as before (an fd held open would be a file the checkpoint must stamp).
+		 */
+		char rec[64];
+		int len = snprintf(rec, sizeof(rec), "%d %020ld\n", getpid(), ++count);
+		int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+		if (fd >= 0) {
+			if (pwrite(fd, rec, len, 0) < 0)
+				perror("pwrite");
+			close(fd);
 		}
 		usleep(50000);
 	}

@@ -273,7 +273,7 @@ public final class ImageStore {
     }
     Durable.sync(root);
     Durable.sync(dir.getParent());
-    return new StoredImage(name, target, manifest, "sha256:" + Sha256.of(bytes));
+    return new StoredImage(name, target, manifest, manifestDigest(bytes));
   }
 
   /** For file systems without renameat2: two renames, the old image kept aside in between. */
@@ -399,24 +399,7 @@ public final class ImageStore {
     Set<String> listed = new HashSet<>();
     for (Manifest.FileEntry entry : manifest.files()) {
       listed.add(entry.path());
-      Path f = dir.resolve(entry.path()).normalize();
-      if (!f.startsWith(dir) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
-        throw new ImageIntegrityException(
-            "image '" + name + "': file " + entry.path() + " is missing");
-      }
-      long size = Files.size(f);
-      if (size != entry.size()) {
-        throw new ImageIntegrityException(
-            "image '"
-                + name
-                + "': file "
-                + entry.path()
-                + " is "
-                + size
-                + " bytes, manifest says "
-                + entry.size()
-                + " (truncated or modified)");
-      }
+      requireListedFile(name, dir, entry);
     }
     List<Manifest.FileEntry> pages =
         manifest.files().stream().filter(e -> PAGES.matcher(e.path()).matches()).toList();
@@ -433,8 +416,7 @@ public final class ImageStore {
             "image '" + name + "': unexpected file " + rel + " not in manifest");
       }
     }
-    StoredImage image =
-        new StoredImage(name, root.resolve(name), manifest, "sha256:" + Sha256.of(bytes));
+    StoredImage image = new StoredImage(name, root.resolve(name), manifest, manifestDigest(bytes));
     return new OpenedImage(
         image,
         pages.isEmpty() ? PageVerification.none(name) : PageVerification.start(name, dir, pages),
@@ -444,9 +426,9 @@ public final class ImageStore {
   /**
    * For an activation, which reads a few files of an image restored earlier: the manifest must
    * still be the one that restore verified ({@code expectedDigest}; null: not compared), and the
-   * files {@code which} selects are checked against it now. Returns the image directory.
+   * files {@code which} selects are checked against it now.
    */
-  public Path verifyFiles(String name, String expectedDigest, Predicate<String> which)
+  public void verifyFiles(String name, String expectedDigest, Predicate<String> which)
       throws ImageNotFoundException, ImageIntegrityException, IOException {
     requireValidName(name);
     Path dir = root.resolve(name);
@@ -456,7 +438,7 @@ public final class ImageStore {
       throw new ImageNotFoundException(name);
     }
     byte[] bytes = Files.readAllBytes(manifestFile);
-    String digest = "sha256:" + Sha256.of(bytes);
+    String digest = manifestDigest(bytes);
     if (expectedDigest != null && !expectedDigest.equals(digest)) {
       throw new ImageIntegrityException(
           "image '"
@@ -473,16 +455,37 @@ public final class ImageStore {
             ? List.of()
             : manifest.files().stream().filter(e -> which.test(e.path())).toList();
     for (Manifest.FileEntry e : chosen) {
-      Path f = dir.resolve(e.path()).normalize();
-      if (!f.startsWith(dir)
-          || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)
-          || Files.size(f) != e.size()) {
-        throw new ImageIntegrityException(
-            "image '" + name + "': file " + e.path() + " is missing or not its recorded size");
-      }
+      requireListedFile(name, dir, e);
     }
     ImageDigests.verify(name, dir, chosen);
-    return dir;
+  }
+
+  /** An image's digest: its manifest's, which names every file's. */
+  private static String manifestDigest(byte[] manifestBytes) {
+    return "sha256:" + Sha256.of(manifestBytes);
+  }
+
+  /** The file a manifest entry names: inside the image, a regular file, of its recorded size. */
+  private static void requireListedFile(String name, Path dir, Manifest.FileEntry entry)
+      throws ImageIntegrityException, IOException {
+    Path f = dir.resolve(entry.path()).normalize();
+    if (!f.startsWith(dir) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ImageIntegrityException(
+          "image '" + name + "': file " + entry.path() + " is missing");
+    }
+    long size = Files.size(f);
+    if (size != entry.size()) {
+      throw new ImageIntegrityException(
+          "image '"
+              + name
+              + "': file "
+              + entry.path()
+              + " is "
+              + size
+              + " bytes, manifest says "
+              + entry.size()
+              + " (truncated or modified)");
+    }
   }
 
   /**

@@ -128,31 +128,8 @@ class FileChangedIT {
     for (int p : image.manifest().source().processes()) {
       Workload.kill(p);
     }
-    // A zombie keeps its PID (and /proc entry) until reaped, and a session leader's PID stays
-    // taken while any process of its session lives (the loop's last `sleep`, orphaned by the
-    // kill): CRIU needs every PID of the image free (else PidInUse).
     for (int p : image.manifest().source().processes()) {
-      for (int i = 0; i < 300 && (Files.exists(Path.of("/proc/" + p)) || sessionInUse(p)); i++) {
-        Thread.sleep(50);
-      }
-    }
-  }
-
-  private static boolean sessionInUse(int sid) throws Exception {
-    try (var dirs = Files.list(Path.of("/proc"))) {
-      return dirs.map(d -> d.getFileName().toString())
-          .filter(n -> n.chars().allMatch(Character::isDigit))
-          .anyMatch(n -> sessionOf(n) == sid);
-    }
-  }
-
-  /** Field 6 of /proc/PID/stat, counted after the command's closing parenthesis. */
-  private static int sessionOf(String pid) {
-    try {
-      String st = Files.readString(Path.of("/proc", pid, "stat"));
-      return Integer.parseInt(st.substring(st.lastIndexOf(')') + 2).split(" ")[3]);
-    } catch (Exception gone) {
-      return -1;
+      Workload.awaitPidFree(p); // the loop's last `sleep`, orphaned by the kill, holds the session
     }
   }
 

@@ -116,6 +116,35 @@ final class Workload implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until a host restore may take {@code pid} again: a zombie keeps its PID (and /proc entry)
+   * until reaped, and a session leader's PID stays taken while any process of its session lives
+   * (else CRIU fails PidInUse).
+   */
+  static void awaitPidFree(int pid) throws IOException, InterruptedException {
+    for (int i = 0; i < 300 && (Files.exists(Path.of("/proc/" + pid)) || sessionInUse(pid)); i++) {
+      Thread.sleep(50);
+    }
+  }
+
+  private static boolean sessionInUse(int sid) throws IOException {
+    try (var dirs = Files.list(Path.of("/proc"))) {
+      return dirs.map(d -> d.getFileName().toString())
+          .filter(n -> n.chars().allMatch(Character::isDigit))
+          .anyMatch(n -> sessionOf(n) == sid);
+    }
+  }
+
+  /** Field 6 of /proc/PID/stat, counted after the command's closing parenthesis. */
+  private static int sessionOf(String pid) {
+    try {
+      String st = Files.readString(Path.of("/proc", pid, "stat"));
+      return Integer.parseInt(st.substring(st.lastIndexOf(')') + 2).split(" ")[3]);
+    } catch (IOException | RuntimeException gone) {
+      return -1;
+    }
+  }
+
   static void kill(int pid) throws InterruptedException {
     ProcessHandle.of(pid)
         .ifPresent(

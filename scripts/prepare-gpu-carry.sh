@@ -37,8 +37,9 @@ fi
 tar -C "$repo/.local" -cJf "$out/criu.tar.xz" criu
 
 # The node agent and a Java runtime trimmed to what it uses (the GPU machine has no Java).
-(cd "$repo" && mvn -B -ntp -q -o install -DskipTests -pl api,node-agent 2>/dev/null ||
-  mvn -B -ntp -q install -DskipTests -pl api,node-agent)
+# package, not install: the reactor resolves api from its module, and ~/.m2 stays as other builds left it.
+(cd "$repo" && mvn -B -ntp -q -o package -DskipTests -pl api,node-agent 2>/dev/null ||
+  mvn -B -ntp -q package -DskipTests -pl api,node-agent)
 pack=$(mktemp -d)
 "$repo/scripts/agent-jre.sh" "$pack/jre"
 cp -r "$repo/node-agent/target/quarkus-app" "$pack/"

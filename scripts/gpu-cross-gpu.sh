@@ -82,6 +82,9 @@ written_since() { # MARKER
 
 one_workload() { # WORKLOAD VISIBLE PORT
   local wl=$1 vis=$2 port=$3 img="$1-$2"
+  # The GPUs to restore onto, the used one first: B. A server that saw both GPUs held both open and the
+  # driver checkpointed both, so its restore target offers both (A's state onto B, B's onto A).
+  local targets="[\"$gpu_b\"]"; [ "$vis" = both ] && targets="[\"$gpu_b\",\"$gpu_a\"]"
   server_py=$repo/samples/cuda-workload/server.py
   [ "$wl" = transformers ] && server_py=$repo/samples/cuda-workload/transformers_server.py
   pkill -9 -f samples/cuda-workload/ 2>/dev/null; sleep 1
@@ -99,26 +102,63 @@ one_workload() { # WORKLOAD VISIBLE PORT
   id=$(submit "$(ckpt_req "ck-$img" "$pid" "$img" true)"); s=$(await_op "$id") || {
     log "checkpoint failed: $s"; result "$wl" "$vis" cold "" "$before" "$port" "" "" "checkpoint: $(echo "$s" | err_of)"; return; }
   local ck_ms=$(( $(now_ms) - t0 ))
+  python3 -c 'import json,sys; g=json.load(open(sys.argv[1])).get("gpu") or {}; g.pop("processes", None); print(json.dumps(g))' \
+    "$store/$img/manifest.json" >"$OUT/manifest-gpu-$img.json" 2>/dev/null
+  log "$img: the manifest's GPU record: $(cat "$OUT/manifest-gpu-$img.json" 2>/dev/null)"
   kill_tree "$pid"
 
   t0=$(now_ms)
-  id=$(submit "$(restore_req "cold-$img" "$img" ",\"targetGpuUuids\":[\"$gpu_b\"]")"); s=$(await_op "$id")
+  id=$(submit "$(restore_req "cold-$img" "$img" ",\"targetGpuUuids\":$targets")"); s=$(await_op "$id")
   local rs=$(( $(now_ms) - t0 )) rp; rp=$(echo "$s" | field restoredPid); echo "$s" >"$work/logs/cold-$img.json"
   result "$wl" "$vis" cold "$rp" "$before" "$port" "$ck_ms" "$rs" "$(echo "$s" | err_of)"
-  kill_tree "$rp"
+  kill_tree "$pid" # the restored tree has the checkpointed PIDs
 
   id=$(submit "$(restore_req "warm-$img" "$img" ',"prepareOnly":true')"); s=$(await_op "$id")
   rp=$(echo "$s" | field restoredPid); echo "$s" >"$work/logs/warm-$img.json"
   if [ "$rp" = -1 ]; then
-    result "$wl" "$vis" warm "" "$before" "$port" "$ck_ms" "" "prepare: $(echo "$s" | err_of)"; return
+    result "$wl" "$vis" warm "" "$before" "$port" "$ck_ms" "" "prepare: $(echo "$s" | err_of)"; kill_tree "$pid"; return
   fi
   sleep 2
   t0=$(now_ms)
-  id=$(submit "{\"idempotencyKey\":\"act-$img\",\"kind\":\"ACTIVATE\",\"activate\":{\"restoreOperationId\":\"$id\",\"targetGpuUuids\":[\"$gpu_b\"],\"timeoutSeconds\":600}}")
+  id=$(submit "{\"idempotencyKey\":\"act-$img\",\"kind\":\"ACTIVATE\",\"activate\":{\"restoreOperationId\":\"$id\",\"targetGpuUuids\":$targets,\"timeoutSeconds\":600}}")
   s=$(await_op "$id"); rs=$(( $(now_ms) - t0 )); echo "$s" >"$work/logs/act-$img.json"
   result "$wl" "$vis" warm "$rp" "$before" "$port" "$ck_ms" "$rs" "$(echo "$s" | err_of)"
-  kill_tree "$rp"
+  kill_tree "$pid"
 }
+
+
+# The driver's own rule, without CRIU or the agent: a server checkpointed in place (lock, checkpoint by the
+# exec helper), then restored by warmstart-cuda with each candidate map in turn until one is accepted.
+# Records which GPU device nodes the server held open (the driver's "checkpointed devices"?).
+rules=$OUT/driver-rules.csv
+echo "visible,opened_minors,map,accepted,error,checksum_identical,mib_on_b,mib_on_a" >"$rules"
+probe() { # VISIBLE PORT MAP...
+  local vis=$1 port=$2; shift 2
+  server_py=$repo/samples/cuda-workload/server.py
+  pkill -9 -f samples/cuda-workload/ 2>/dev/null; sleep 1
+  local pid; pid=$(server_on "$port" "$vis")
+  ready "$port" || { log "probe server not ready"; return; }
+  local before; before=$(infer "$port")
+  local minors; minors=$(ls -l /proc/"$pid"/fd 2>/dev/null | grep -o '/dev/nvidia[0-9]*$' | sed 's|/dev/nvidia||' | sort -un | tr '\n' ' ')
+  "$carry/cuda-checkpoint" --action lock --pid "$pid" && "$carry/cuda-checkpoint" --action checkpoint --pid "$pid" ||
+    { log "probe: in-place checkpoint failed"; kill_tree "$pid"; return; }
+  local m spec out rc
+  for m in "$@"; do
+    spec=${m//A/$gpu_a}; spec=${spec//B/$gpu_b}
+    out=$(WARMSTART_LIBCUDA=$libcuda "$ours/warmstart-cuda" activate --remap "$spec" "$pid" 2>&1); rc=$?
+    log "probe $vis map $m: rc $rc: $out"
+    if [ $rc -eq 0 ]; then
+      local got; got=$(infer "$port" 2>/dev/null || echo none)
+      echo "$vis,$minors,$m,true,,$([ "$got" = "$before" ] && echo true || echo false),$(mib_on "$pid" "$gpu_b"),$(mib_on "$pid" "$gpu_a")" >>"$rules"
+      break
+    fi
+    echo "$vis,$minors,$m,false,\"$(echo "$out" | tr '\n",' '  ;' | cut -c1-200)\",,," >>"$rules"
+  done
+  kill_tree "$pid"
+}
+probe a 18311 "A=B" "A=B,B=A"
+probe both 18312 "A=B" "A=B,B=A"
+cat "$rules" >&2
 
 start_agent true "" || exit 1
 one_workload sample a 18301
@@ -138,6 +178,14 @@ out = ["A checkpoint from GPU A restored onto GPU B (same model) through the nod
 for r in rows:
     out.append("| " + " | ".join(r[k] for k in ["workload", "visible", "case", "ok", "checksum_identical", "mib_on_target",
                "mib_on_source", "checkpoint_ms", "restore_ms", "error"]) + " |")
+rules = os.path.join(sys.argv[2], "driver-rules.csv")
+if os.path.exists(rules):
+    out += ["", "The driver's rule, in place (no CRIU, no agent): a server checkpointed by the exec helper, restored by",
+            "warmstart-cuda with each map in turn. opened: the /dev/nvidiaN minors the server held open.", "",
+            "| visible | opened | map | accepted | error | identical output | MiB on B | MiB on A |", "|---|---|---|---|---|---|---|---|"]
+    for r in csv.DictReader(open(rules)):
+        out.append("| " + " | ".join(r[k] for k in ["visible", "opened_minors", "map", "accepted", "error",
+                   "checksum_identical", "mib_on_b", "mib_on_a"]) + " |")
 out += ["", "Files written outside volumes while starting and answering (upper bound of a container's writable layer):", ""]
 for f in sorted(os.listdir(sys.argv[2])):
     if f.startswith("writable-"):

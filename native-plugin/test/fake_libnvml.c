@@ -86,6 +86,13 @@ int nvmlDeviceGetHandleByUUID(const char *uuid, void **device)
 	return ERR_NOT_FOUND;
 }
 
+/* Device N is /dev/nvidiaN, as on a host whose GPUs were probed in bus order. */
+int nvmlDeviceGetMinorNumber(void *device, unsigned int *minor)
+{
+	*minor = (unsigned int)((long)device - 0x100);
+	return SUCCESS;
+}
+
 int nvmlDeviceGetMemoryInfo(void *device, struct memory *m)
 {
 	int dev = (int)(long)device - 0x100;

@@ -17,7 +17,12 @@ public record GpuInfo(
             "GPU memory the GPU memory shim (libwarmstart_gpumem.so) moved into the image itself,"
                 + " in bytes; absent when no process of the workload ran the shim. Restoring such"
                 + " an image needs a node agent that drives the shim.")
-        Long managedMemoryBytes) {
+        Long managedMemoryBytes,
+    @JsonPropertyDescription(
+            "UUIDs of every GPU whose device node a CUDA process of the workload held open, used or"
+                + " not. The driver checkpoints all of them, so a restore onto other GPUs maps each"
+                + " one; absent in images of older agents.")
+        List<String> deviceUuids) {
 
   public GpuInfo(
       String model,
@@ -25,11 +30,17 @@ public record GpuInfo(
       String driverVersion,
       Long memoryBytes,
       List<GpuProcess> processes) {
-    this(model, uuids, driverVersion, memoryBytes, processes, null);
+    this(model, uuids, driverVersion, memoryBytes, processes, null, null);
   }
 
   /** This record with the shim's payload size. */
   public GpuInfo withManagedMemoryBytes(Long bytes) {
-    return new GpuInfo(model, uuids, driverVersion, memoryBytes, processes, bytes);
+    return new GpuInfo(model, uuids, driverVersion, memoryBytes, processes, bytes, deviceUuids);
+  }
+
+  /** This record with the GPUs whose device nodes the workload held open. */
+  public GpuInfo withDeviceUuids(List<String> open) {
+    return new GpuInfo(
+        model, uuids, driverVersion, memoryBytes, processes, managedMemoryBytes, open);
   }
 }

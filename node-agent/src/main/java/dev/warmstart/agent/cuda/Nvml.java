@@ -56,6 +56,13 @@ public final class Nvml {
     return new MemoryInfo(m.getLong(0), m.getLong(8), m.getLong(16));
   }
 
+  /** The N of the GPU's device node /dev/nvidiaN. */
+  public int minorNumber(String uuid) throws CudaException {
+    IntByReference minor = new IntByReference();
+    check("nvmlDeviceGetMinorNumber", lib.nvmlDeviceGetMinorNumber(device(uuid), minor));
+    return minor.getValue();
+  }
+
   public List<GpuProcess> computeProcesses(String uuid) throws CudaException {
     Pointer dev = device(uuid);
     int capacity = 64;

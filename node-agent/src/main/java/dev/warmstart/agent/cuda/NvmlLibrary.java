@@ -17,6 +17,9 @@ public interface NvmlLibrary extends Library {
 
   int nvmlDeviceGetHandleByUUID(String uuid, PointerByReference device);
 
+  /** The N of the GPU's /dev/nvidiaN. */
+  int nvmlDeviceGetMinorNumber(Pointer device, IntByReference minor);
+
   /** nvmlMemory_t: unsigned long long total, free, used. */
   int nvmlDeviceGetMemoryInfo(Pointer device, Pointer memory);
 

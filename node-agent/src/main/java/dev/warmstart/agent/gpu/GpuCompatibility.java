@@ -25,26 +25,27 @@ public final class GpuCompatibility {
   }
 
   /**
-   * @param image the image's GPU record (null: no CUDA state, nothing to check)
-   * @param requested target GPU UUIDs (a placeholder pod's), or empty to choose here
-   * @return remap pairs; empty when the targets are the source GPUs
-   */
-  /**
    * gpuRemap: SameGpu. Refuses a restore (or activation) whose target GPUs are not the very GPUs of
    * the checkpoint, i.e. one that would need {@code remap}.
    */
   public static void requireSameGpus(List<GpuPair> remap) throws CriuFailure {
-    if (!remap.isEmpty()) {
+    if (remap.stream().anyMatch(p -> !p.from().equals(p.to()))) {
       throw new CriuFailure(
           ErrorReason.IncompatibleGpu,
           "gpuRemap is SameGpu but the restore target's GPUs are not the checkpoint's ("
               + remap.stream()
+                  .filter(p -> !p.from().equals(p.to()))
                   .map(p -> p.from() + " -> " + p.to())
                   .collect(Collectors.joining(", "))
               + "): restore on the checkpoint's GPUs, or use gpuRemap: Auto");
     }
   }
 
+  /**
+   * @param image the image's GPU record (null: no CUDA state, nothing to check)
+   * @param requested target GPU UUIDs (a placeholder pod's), or empty to choose here
+   * @return the driver's remap pairs, every checkpointed GPU named; empty when nothing moves
+   */
   public List<GpuPair> check(GpuInfo image, List<String> requested) throws CriuFailure {
     if (image == null || image.processes() == null || image.processes().isEmpty()) {
       return List.of();
@@ -66,13 +67,56 @@ public final class GpuCompatibility {
               + image.driverVersion());
     }
     checkMemory(image, sources, targets);
+    List<String> chosen = targets.stream().map(CudaDevice::uuid).toList();
+    List<String> extras =
+        image.deviceUuids() == null
+            ? List.of()
+            : image.deviceUuids().stream().filter(u -> !sources.contains(u)).toList();
+    List<String> pool =
+        requested == null || requested.isEmpty()
+            ? gpus.devices().stream()
+                .filter(d -> image.model() == null || image.model().equals(d.name()))
+                .map(CudaDevice::uuid)
+                .toList()
+            : requested;
+    return completeMap(sources, chosen, extras, pool);
+  }
+
+  /**
+   * The map the driver gets: each used GPU onto its chosen target and every other GPU the process
+   * had open onto a free GPU of {@code pool} (itself where it is free), because the driver refuses
+   * a map that leaves out a GPU it checkpointed. Empty when nothing moves.
+   */
+  static List<GpuPair> completeMap(
+      List<String> sources, List<String> targets, List<String> extras, List<String> pool)
+      throws CriuFailure {
     List<GpuPair> pairs = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
-      if (!sources.get(i).equals(targets.get(i).uuid())) {
-        pairs.add(new GpuPair(sources.get(i), targets.get(i).uuid()));
+      pairs.add(new GpuPair(sources.get(i), targets.get(i)));
+    }
+    List<String> free = new ArrayList<>(pool);
+    free.removeAll(targets);
+    List<String> moving = new ArrayList<>();
+    for (String extra : extras) {
+      if (free.remove(extra)) {
+        pairs.add(new GpuPair(extra, extra));
+      } else {
+        moving.add(extra);
       }
     }
-    return pairs;
+    if (moving.size() > free.size()) {
+      throw refuse(
+          "the checkpointed processes held "
+              + String.join(", ", moving)
+              + " open besides the GPUs they used, and the driver must place every GPU it"
+              + " checkpointed, but the restore target has "
+              + free.size()
+              + " more GPU(s) for them: give it as many GPUs as the workload had");
+    }
+    for (int i = 0; i < moving.size(); i++) {
+      pairs.add(new GpuPair(moving.get(i), free.get(i)));
+    }
+    return pairs.stream().allMatch(p -> p.from().equals(p.to())) ? List.of() : List.copyOf(pairs);
   }
 
   private List<CudaDevice> targets(List<String> sources, List<String> requested, GpuInfo image)

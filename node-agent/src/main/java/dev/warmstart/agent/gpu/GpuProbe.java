@@ -8,6 +8,7 @@ import dev.warmstart.agent.cuda.Nvml;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.v1alpha1.GpuInfo;
 import dev.warmstart.api.v1alpha1.GpuProcess;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -24,10 +25,12 @@ import java.util.Set;
 public final class GpuProbe {
   private final GpuRuntime gpus;
   private final MpsDetector mps;
+  private final OpenDevices openDevices;
 
-  public GpuProbe(GpuRuntime gpus, MpsDetector mps) {
+  public GpuProbe(GpuRuntime gpus, MpsDetector mps, OpenDevices openDevices) {
     this.gpus = gpus;
     this.mps = mps;
+    this.openDevices = openDevices;
   }
 
   /** What the manifest records of the tree's GPUs; empty for a tree with no CUDA process. */
@@ -37,6 +40,7 @@ public final class GpuProbe {
     }
     List<GpuProcess> processes = new ArrayList<>();
     Set<String> uuids = new LinkedHashSet<>();
+    Set<String> open = new LinkedHashSet<>();
     long memory = 0;
     boolean memoryKnown = gpus.nvml().isPresent();
     Map<String, Map<Integer, Long>> usage = null;
@@ -77,6 +81,7 @@ public final class GpuProbe {
         }
       }
       uuids.addAll(on);
+      open.addAll(openDevicesOf(pid));
       memory += bytes;
       processes.add(new GpuProcess(pid, state.get().name(), memoryKnown ? bytes : null, on));
     }
@@ -92,11 +97,20 @@ public final class GpuProbe {
             .orElse(null);
     return Optional.of(
         new GpuInfo(
-            model,
-            List.copyOf(uuids),
-            gpus.driverVersion(),
-            memoryKnown ? memory : null,
-            processes));
+                model,
+                List.copyOf(uuids),
+                gpus.driverVersion(),
+                memoryKnown ? memory : null,
+                processes)
+            .withDeviceUuids(open.isEmpty() ? null : List.copyOf(open)));
+  }
+
+  private Set<String> openDevicesOf(int pid) {
+    try {
+      return openDevices.of(pid);
+    } catch (IOException e) {
+      return Set.of(); // unknown: a remap then names only the GPUs the process used
+    }
   }
 
   private Optional<CudaProcessState> stateOf(int pid) throws CriuFailure {

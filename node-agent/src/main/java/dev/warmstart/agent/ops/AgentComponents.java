@@ -6,6 +6,7 @@ import dev.warmstart.agent.gpu.FreshDriver;
 import dev.warmstart.agent.gpu.GpuProbe;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.MpsDetector;
+import dev.warmstart.agent.gpu.OpenDevices;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.rootfs.LayerSettings;
@@ -95,7 +96,7 @@ public record AgentComponents(
             containers,
             clock,
             s.nodeName(),
-            new GpuProbe(gpus, new MpsDetector()),
+            new GpuProbe(gpus, new MpsDetector(), OpenDevices.of(gpus)),
             s.writableLayer(),
             new FreshDriver(s.pluginDir(), s.criuEnvironment())),
         new RestoreService(

@@ -149,10 +149,10 @@ probe() { # VISIBLE PORT MAP...
     log "probe $vis map $m: rc $rc: $out"
     if [ $rc -eq 0 ]; then
       local got; got=$(infer "$port" 2>/dev/null || echo none)
-      echo "$vis,$minors,$m,true,,$([ "$got" = "$before" ] && echo true || echo false),$(mib_on "$pid" "$gpu_b"),$(mib_on "$pid" "$gpu_a")" >>"$rules"
+      echo "$vis,$minors,\"$m\",true,,$([ "$got" = "$before" ] && echo true || echo false),$(mib_on "$pid" "$gpu_b"),$(mib_on "$pid" "$gpu_a")" >>"$rules"
       break
     fi
-    echo "$vis,$minors,$m,false,\"$(echo "$out" | tr '\n",' '  ;' | cut -c1-200)\",,," >>"$rules"
+    echo "$vis,$minors,\"$m\",false,\"$(echo "$out" | tr '\n",' '  ;' | cut -c1-200)\",,," >>"$rules"
   done
   kill_tree "$pid"
 }

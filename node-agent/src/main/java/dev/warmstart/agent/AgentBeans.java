@@ -1,13 +1,13 @@
 package dev.warmstart.agent;
 
+import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.criu.CriuSettings;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.GpuSettings;
 import dev.warmstart.agent.gpu.WarmContextPool;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.HugePages;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.operation.HugePages;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.rootfs.LayerSettings;
 import dev.warmstart.agent.store.ImageStore;

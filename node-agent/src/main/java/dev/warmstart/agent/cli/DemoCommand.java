@@ -2,9 +2,9 @@ package dev.warmstart.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ProcessTarget;
 import java.io.IOException;

@@ -1,17 +1,17 @@
 package dev.warmstart.agent.cli;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.activation.ActivateCommand;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDevice;
 import dev.warmstart.agent.gpu.GpuReport;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.GpuSettings;
 import dev.warmstart.agent.gpu.WarmContextPool;
-import dev.warmstart.agent.ops.ActivateCommand;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.RestoreCommand;
-import dev.warmstart.agent.ops.RestoreResult;
 import dev.warmstart.agent.proc.CommandLines;
+import dev.warmstart.agent.restore.RestoreCommand;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.ImageEntry;
 import dev.warmstart.agent.store.ImageIntegrityException;
 import dev.warmstart.agent.store.ImageNotFoundException;
@@ -169,7 +169,7 @@ public final class WarmstartCli {
       } catch (CliFailure e) {
         out.error(e.reason(), e.getMessage());
         return e.exitCode();
-      } catch (CriuFailure e) {
+      } catch (OperationFailure e) {
         out.error(e.reason().name(), e.getMessage());
         return ExitCodes.of(e.reason());
       } catch (ImageNotFoundException e) {

@@ -1,6 +1,6 @@
 package dev.warmstart.agent.gpu;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDevice;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.agent.cuda.CudaException;
@@ -33,9 +33,9 @@ public final class GpuCompatibility {
    * gpuRemap: SameGpu. Refuses a restore (or activation) whose target GPUs are not the very GPUs of
    * the checkpoint, i.e. one that would need {@code remap}.
    */
-  public static void requireSameGpus(List<GpuPair> remap) throws CriuFailure {
+  public static void requireSameGpus(List<GpuPair> remap) throws OperationFailure {
     if (!remap.isEmpty()) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.IncompatibleGpu,
           "gpuRemap is SameGpu but the restore target's GPUs are not the checkpoint's ("
               + remap.stream()
@@ -45,7 +45,7 @@ public final class GpuCompatibility {
     }
   }
 
-  public List<GpuPair> check(GpuInfo image, List<String> requested) throws CriuFailure {
+  public List<GpuPair> check(GpuInfo image, List<String> requested) throws OperationFailure {
     if (image == null || image.processes() == null || image.processes().isEmpty()) {
       return List.of();
     }
@@ -76,7 +76,7 @@ public final class GpuCompatibility {
   }
 
   private List<CudaDevice> targets(List<String> sources, List<String> requested, GpuInfo image)
-      throws CriuFailure {
+      throws OperationFailure {
     List<CudaDevice> out = new ArrayList<>();
     if (!requested.isEmpty()) {
       if (requested.size() < sources.size()) {
@@ -123,7 +123,7 @@ public final class GpuCompatibility {
   }
 
   private void checkMemory(GpuInfo image, List<String> sources, List<CudaDevice> targets)
-      throws CriuFailure {
+      throws OperationFailure {
     if (gpus.nvml().isEmpty() || image.processes() == null) {
       return; // not measurable here: the driver's own restore reports an out-of-memory
     }
@@ -185,7 +185,7 @@ public final class GpuCompatibility {
     return (bytes >> 20) + " MiB";
   }
 
-  private static CriuFailure refuse(String message) {
-    return new CriuFailure(ErrorReason.IncompatibleGpu, message);
+  private static OperationFailure refuse(String message) {
+    return new OperationFailure(ErrorReason.IncompatibleGpu, message);
   }
 }

@@ -1,8 +1,8 @@
 package dev.warmstart.agent.it;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.OperationRequest;

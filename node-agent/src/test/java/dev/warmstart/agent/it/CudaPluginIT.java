@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
@@ -126,7 +126,7 @@ class CudaPluginIT {
       assertThatThrownBy(
               () -> failing.restores().restore("cuda", Optional.empty(), T, Progress.NONE))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> assertThat(f.reason()).isEqualTo(ErrorReason.GpuRestoreFailed))
           .hasMessageContaining(
               "restore of pid " + pid + " failed: error 999: fake: injected failure");

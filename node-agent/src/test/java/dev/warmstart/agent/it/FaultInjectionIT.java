@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.rootfs.LayerSettings;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
@@ -171,7 +171,7 @@ class FaultInjectionIT {
             .startsWith("HTTP/1.0 200");
         assertThat(failure)
             .isInstanceOfSatisfying(
-                CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+                OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
             .hasMessageContaining("did not finish within PT3S")
             .hasMessageContaining("undid the dump")
             .hasMessageContaining("the workload runs as before");
@@ -233,7 +233,7 @@ class FaultInjectionIT {
         Throwable failure = dump.get(2, TimeUnit.MINUTES);
         assertThat(failure)
             .isInstanceOfSatisfying(
-                CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+                OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
             .hasMessageContaining(
                 "was killed (first took 1 TCP socket(s) of the tree out of repair");
         assertThat(requestOn(conn)).startsWith("HTTP/1.0 200");
@@ -303,7 +303,7 @@ class FaultInjectionIT {
       assertThat(Files.readString(counter)).as("the process counts on").isNotEqualTo(before);
       assertThat(failure)
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+              OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
           .hasMessageContaining("after waiting for a GPU driver call to return");
     } finally {
       app.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -496,7 +496,7 @@ class FaultInjectionIT {
               () -> {
                 try {
                   return slowAgent.restores().restore("cuda", Optional.empty(), T, Progress.NONE);
-                } catch (CriuFailure f) {
+                } catch (OperationFailure f) {
                   throw new java.util.concurrent.CompletionException(f);
                 }
               });
@@ -511,7 +511,7 @@ class FaultInjectionIT {
           .allMatch(p -> ProcessHandle.of(p).isPresent());
       criu.destroyForcibly(); // CRIU dies partway (OOM killer, a node problem...)
       assertThatThrownBy(() -> restore.get(2, TimeUnit.MINUTES))
-          .hasCauseInstanceOf(CriuFailure.class);
+          .hasCauseInstanceOf(OperationFailure.class);
       for (int p : pids) {
         Workload.awaitGone(p);
         assertThat(ProcessHandle.of(p)).as("no half-restored process holds %d", p).isEmpty();

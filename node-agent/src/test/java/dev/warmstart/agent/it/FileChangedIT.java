@@ -3,11 +3,11 @@ package dev.warmstart.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
@@ -67,7 +67,7 @@ class FileChangedIT {
       assertThatThrownBy(
               () -> agent.restores().restore("serve", Optional.empty(), T, Progress.NONE))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> {
                 assertThat(f.reason()).isEqualTo(ErrorReason.FileChanged);
                 assertThat(f.getMessage())

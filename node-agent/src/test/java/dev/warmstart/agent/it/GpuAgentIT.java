@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.activation.ActivateCommand;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
 import dev.warmstart.agent.cuda.CudaDevice;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.GpuSettings;
 import dev.warmstart.agent.gpu.WarmContextPool;
-import dev.warmstart.agent.ops.ActivateCommand;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreCommand;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.restore.RestoreCommand;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
@@ -249,7 +249,8 @@ class GpuAgentIT {
                       .restores()
                       .activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T)))
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
+              OperationFailure.class,
+              f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
           .hasMessageContaining("nothing to activate");
     } finally {
       Workload.kill(prepared.pid());
@@ -279,7 +280,8 @@ class GpuAgentIT {
                       .restores()
                       .activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T)))
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
+              OperationFailure.class,
+              f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
           .as("both drivers' answers are in the message")
           .hasMessageContaining("the agent's driver: " + pids.get(0) + ": ")
           .hasMessageContaining("a fresh process: " + pids.get(0) + ": RUNNING");
@@ -334,7 +336,8 @@ class GpuAgentIT {
                 new dev.warmstart.agent.gpu.GpuCompatibility(mixed)
                     .check(agent.store().open("gpu").manifest().gpu(), List.of(GPU1)))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
+            OperationFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
         .hasMessageContaining("was taken on Fake GPU but GPU " + GPU1 + " is Other Fake GPU");
     NativeEnv.set("FAKE_CUDA_ODD_DEVICE", "-1");
     assertThat(agent.store().open("gpu")).as("image untouched by refusals").isNotNull();
@@ -365,7 +368,8 @@ class GpuAgentIT {
                         new RestoreCommand("gpu", Optional.empty(), targets, false, T),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
+            OperationFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
         .hasMessageContaining(message);
   }
 
@@ -382,7 +386,7 @@ class GpuAgentIT {
                             ProcessTarget.ofPid(pids.get(0)), "gpu", true, T, Map.of()),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.UnsupportedWorkload))
         .hasMessageContaining("is in CUDA state LOCKED");
     assertThat(driverCalls("lock")).as("nothing was locked").isEmpty();
@@ -401,7 +405,7 @@ class GpuAgentIT {
                             ProcessTarget.ofPid(mps.get(0)), "gpu", true, T, Map.of()),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.UnsupportedWorkload))
         .hasMessageContaining("is an MPS client");
     assertThat(ProcessHandle.of(mps.get(0))).as("still running").isPresent();

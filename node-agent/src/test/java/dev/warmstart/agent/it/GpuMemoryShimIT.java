@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.ActivateCommand;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreCommand;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.activation.ActivateCommand;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreCommand;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
@@ -106,7 +106,7 @@ class GpuMemoryShimIT {
     await(() -> ticks() > t + 3, "the workload's CUDA calls to go on");
   }
 
-  private StoredImage checkpoint(boolean leaveRunning) throws CriuFailure {
+  private StoredImage checkpoint(boolean leaveRunning) throws OperationFailure {
     return agent
         .checkpoints()
         .checkpoint(
@@ -203,7 +203,7 @@ class GpuMemoryShimIT {
             () ->
                 agent.restores().activate(new ActivateCommand(standby.pid(), "shim", List.of(), T)))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
         .hasMessageContaining("the image has no payload for it");
     Workload.awaitGone(standby.pid());
@@ -243,7 +243,7 @@ class GpuMemoryShimIT {
                             false,
                             standby.image().digest())))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
         .hasMessageContaining("cannot be trusted");
     Workload.awaitGone(standby.pid());
@@ -272,7 +272,7 @@ class GpuMemoryShimIT {
     Files.createFile(dir.resolve("copy-fails"));
     assertThatThrownBy(() -> checkpoint(false))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.GpuMemoryShimFailed))
         .hasMessageContaining("did not checkpoint its memory (CopyFailed")
         .hasMessageContaining("keeps running with its memory");
@@ -297,7 +297,7 @@ class GpuMemoryShimIT {
     }
     assertThatThrownBy(() -> agent.restores().restore("shim", Optional.empty(), T, Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed));
     Workload.awaitGone(pid());
     assertThat(ProcessHandle.of(pid())).as("no restored process is left").isEmpty();

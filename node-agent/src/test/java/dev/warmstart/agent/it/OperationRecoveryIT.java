@@ -2,9 +2,9 @@ package dev.warmstart.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ErrorReason;

@@ -3,11 +3,11 @@ package dev.warmstart.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.Progress;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Files;

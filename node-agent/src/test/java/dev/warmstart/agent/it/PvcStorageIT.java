@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreCommand;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreCommand;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
@@ -134,7 +134,7 @@ class PvcStorageIT {
                                 null),
                             Progress.NONE))
             .isInstanceOfSatisfying(
-                CriuFailure.class,
+                OperationFailure.class,
                 e -> assertThat(e.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed));
       }
       assertThat(nodeC.store().exists("ml.shared")).as("no bad copy kept").isFalse();

@@ -2,7 +2,7 @@ package dev.warmstart.agent.it;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.ops.AgentComponents;
+import dev.warmstart.agent.core.AgentComponents;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

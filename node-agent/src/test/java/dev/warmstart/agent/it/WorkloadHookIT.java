@@ -3,11 +3,11 @@ package dev.warmstart.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.WorkloadHook;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.hooks.WorkloadHook;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.v1alpha1.HttpHook;
@@ -90,11 +90,11 @@ class WorkloadHookIT {
 
     assertThatThrownBy(() -> new WorkloadHook().call(pid, hook("/broken", 8123), "pre-checkpoint"))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
+            OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
         .hasMessageContaining("pre-checkpoint hook POST /broken on port 8123 answered HTTP 500");
     assertThatThrownBy(() -> new WorkloadHook().call(pid, hook("/sleep", 8124), "pre-checkpoint"))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
+            OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
         .hasMessageContaining("Connection refused");
   }
 
@@ -117,7 +117,7 @@ class WorkloadHookIT {
       try {
         new WorkloadHook().call(pid, hook("/ready", port), "probe");
         break;
-      } catch (CriuFailure notYet) {
+      } catch (OperationFailure notYet) {
         if (i > 100) {
           throw notYet;
         }
@@ -138,11 +138,11 @@ class WorkloadHookIT {
         agent
             .restores()
             .restore(
-                new dev.warmstart.agent.ops.RestoreCommand(
+                new dev.warmstart.agent.restore.RestoreCommand(
                     "served",
                     java.util.Optional.empty(),
                     java.util.List.of(),
-                    dev.warmstart.agent.ops.RestoreCommand.Stage.RUN,
+                    dev.warmstart.agent.restore.RestoreCommand.Stage.RUN,
                     Duration.ofMinutes(1),
                     hook("/wake", port)),
                 Progress.NONE);
@@ -172,7 +172,7 @@ class WorkloadHookIT {
                             hook("/broken", 8123)),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed));
+            OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed));
     assertThat(agent.store().list()).isEmpty();
     assertThat(ProcessHandle.of(pid)).isPresent();
   }

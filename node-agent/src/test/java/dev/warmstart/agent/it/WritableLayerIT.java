@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.rootfs.LayerArchive;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
@@ -189,7 +189,7 @@ class WritableLayerIT {
               () ->
                   agent.restores().restore("changed-volume", Optional.of(b.id()), T, Progress.NONE))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> {
                 assertThat(f.reason()).isEqualTo(ErrorReason.FileChanged);
                 assertThat(f.getMessage()).contains("/data/state").contains("after the change");

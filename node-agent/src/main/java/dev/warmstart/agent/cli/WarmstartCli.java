@@ -121,7 +121,7 @@ public final class WarmstartCli {
             .or(() -> Optional.ofNullable(System.getenv("WARMSTART_PLUGIN_DIR")).map(Path::of));
     String node = env("HOSTNAME", "localhost");
     return AgentComponents.create(
-        new AgentComponents.Settings(s, c, p, AgentComponents.DEFAULT_RUNC_ROOTS, node),
+        AgentComponents.Settings.builder(s, c, node).pluginDir(p).build(),
         Clock.systemUTC(),
         GpuRuntime.detect(gpuSettings()));
   }
@@ -343,16 +343,15 @@ public final class WarmstartCli {
       RestoreResult r =
           c.restores()
               .restore(
-                  new RestoreCommand(
-                      name,
-                      Optional.ofNullable(container),
-                      gpus,
-                      !prepare
-                          ? RestoreCommand.Stage.RUN
-                          : hot ? RestoreCommand.Stage.HOT : RestoreCommand.Stage.WARM,
-                      Duration.ofSeconds(timeoutSeconds),
-                      null,
-                      sameGpu),
+                  RestoreCommand.of(name, Duration.ofSeconds(timeoutSeconds))
+                      .intoContainer(Optional.ofNullable(container))
+                      .targetGpus(gpus)
+                      .stage(
+                          !prepare
+                              ? RestoreCommand.Stage.RUN
+                              : hot ? RestoreCommand.Stage.HOT : RestoreCommand.Stage.WARM)
+                      .sameGpu(sameGpu)
+                      .build(),
                   out::progress);
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("name", name);
@@ -425,8 +424,11 @@ public final class WarmstartCli {
         throw new IllegalArgumentException("name the prepared tree: --pid and --image");
       }
       Map<String, Long> timings =
-          c.restores()
-              .activate(new ActivateCommand(pid, image, gpus, Duration.ofSeconds(timeoutSeconds)));
+          c.activations()
+              .activate(
+                  ActivateCommand.of(pid, image, Duration.ofSeconds(timeoutSeconds))
+                      .targetGpus(gpus)
+                      .build());
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("pid", pid);
       result.put("timings", timings);

@@ -1,5 +1,6 @@
 package dev.warmstart.agent.core;
 
+import dev.warmstart.agent.activation.ActivationService;
 import dev.warmstart.agent.checkpoint.CheckpointService;
 import dev.warmstart.agent.criu.CriuRunner;
 import dev.warmstart.agent.criu.CriuSettings;
@@ -15,6 +16,7 @@ import dev.warmstart.agent.store.ImageStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,13 +27,24 @@ public record AgentComponents(
     CriuRunner criu,
     GpuRuntime gpus,
     CheckpointService checkpoints,
-    RestoreService restores) {
+    RestoreService restores,
+    ActivationService activations) {
+
+  public static final List<Path> DEFAULT_RUNC_ROOTS =
+      List.of(
+          Path.of("/run/runc"),
+          Path.of("/run/containerd/runc/k8s.io"),
+          Path.of("/run/containerd/runc/default"));
 
   /**
+   * How the core is wired; built with {@link #builder}.
+   *
    * @param storeRoot image store directory (0700)
    * @param criuBinary the criu executable
    * @param pluginDir folder with CRIU plugins, if any
    * @param runcStateRoots runc state directories to find containers in
+   * @param nodeName the node recorded in the images' manifests
+   * @param criuEnvironment extra environment for CRIU and its plugins
    * @param writableLayer what of a container's writable layer a checkpoint captures
    * @param criuStopGrace how long a CRIU asked to stop may take before it is killed
    */
@@ -43,36 +56,70 @@ public record AgentComponents(
       String nodeName,
       Map<String, String> criuEnvironment,
       LayerSettings writableLayer,
-      java.time.Duration criuStopGrace) {
+      Duration criuStopGrace) {
 
-    public Settings(
-        Path storeRoot,
-        Path criuBinary,
-        Optional<Path> pluginDir,
-        List<Path> runcStateRoots,
-        String nodeName,
-        Map<String, String> criuEnvironment) {
-      this(
-          storeRoot,
-          criuBinary,
-          pluginDir,
-          runcStateRoots,
-          nodeName,
-          criuEnvironment,
-          LayerSettings.DEFAULT,
-          CriuSettings.DEFAULT_STOP_GRACE);
+    /** Defaults: no plugin, {@link #DEFAULT_RUNC_ROOTS}, no extra environment, default limits. */
+    public static Builder builder(Path storeRoot, Path criuBinary, String nodeName) {
+      return new Builder(storeRoot, criuBinary, nodeName);
     }
 
-    public Settings(
-        Path storeRoot,
-        Path criuBinary,
-        Optional<Path> pluginDir,
-        List<Path> runcStateRoots,
-        String nodeName) {
-      this(storeRoot, criuBinary, pluginDir, runcStateRoots, nodeName, Map.of());
+    /** Builds {@link Settings}; every setting not given keeps its default. */
+    public static final class Builder {
+      private final Path storeRoot;
+      private final Path criuBinary;
+      private final String nodeName;
+      private Optional<Path> pluginDir = Optional.empty();
+      private List<Path> runcStateRoots = DEFAULT_RUNC_ROOTS;
+      private Map<String, String> criuEnvironment = Map.of();
+      private LayerSettings writableLayer = LayerSettings.DEFAULT;
+      private Duration criuStopGrace = CriuSettings.DEFAULT_STOP_GRACE;
+
+      private Builder(Path storeRoot, Path criuBinary, String nodeName) {
+        this.storeRoot = storeRoot;
+        this.criuBinary = criuBinary;
+        this.nodeName = nodeName;
+      }
+
+      public Builder pluginDir(Optional<Path> dir) {
+        this.pluginDir = dir;
+        return this;
+      }
+
+      public Builder runcStateRoots(List<Path> roots) {
+        this.runcStateRoots = roots;
+        return this;
+      }
+
+      public Builder criuEnvironment(Map<String, String> env) {
+        this.criuEnvironment = env;
+        return this;
+      }
+
+      public Builder writableLayer(LayerSettings layer) {
+        this.writableLayer = layer;
+        return this;
+      }
+
+      public Builder criuStopGrace(Duration grace) {
+        this.criuStopGrace = grace;
+        return this;
+      }
+
+      public Settings build() {
+        return new Settings(
+            storeRoot,
+            criuBinary,
+            pluginDir,
+            runcStateRoots,
+            nodeName,
+            criuEnvironment,
+            writableLayer,
+            criuStopGrace);
+      }
     }
   }
 
+  /** The core without GPU support (CPU workloads; tests). */
   public static AgentComponents create(Settings s, Clock clock) throws IOException {
     return create(s, clock, GpuRuntime.none("no GPU support requested"));
   }
@@ -86,6 +133,7 @@ public record AgentComponents(
                 s.criuBinary(), s.pluginDir(), s.criuEnvironment(), s.criuStopGrace()));
     Procfs procfs = new Procfs();
     ContainerLocator containers = new ContainerLocator(s.runcStateRoots());
+    FreshDriver freshDriver = new FreshDriver(s.pluginDir(), s.criuEnvironment());
     return new AgentComponents(
         store,
         criu,
@@ -99,19 +147,8 @@ public record AgentComponents(
             s.nodeName(),
             new GpuProbe(gpus, new MpsDetector()),
             s.writableLayer(),
-            new FreshDriver(s.pluginDir(), s.criuEnvironment())),
-        new RestoreService(
-            criu,
-            store,
-            procfs,
-            containers,
-            gpus,
-            new FreshDriver(s.pluginDir(), s.criuEnvironment())));
+            freshDriver),
+        new RestoreService(criu, store, procfs, containers, gpus, freshDriver),
+        new ActivationService(store, procfs, gpus, freshDriver));
   }
-
-  public static final List<Path> DEFAULT_RUNC_ROOTS =
-      List.of(
-          Path.of("/run/runc"),
-          Path.of("/run/containerd/runc/k8s.io"),
-          Path.of("/run/containerd/runc/default"));
 }

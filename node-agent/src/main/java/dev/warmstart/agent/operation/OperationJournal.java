@@ -12,6 +12,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
@@ -116,8 +118,26 @@ public final class OperationJournal {
     Files.delete(probe);
   }
 
-  public void delete(String id) throws IOException {
-    Files.deleteIfExists(dir.resolve(id + ".json"));
+  /**
+   * The journal's one way to shrink: of {@code finished} operations, all but the newest {@code
+   * keep} (by finishing time) are removed. Returns those removed; one that cannot be removed stays
+   * (logged) and is tried again at the next prune.
+   */
+  public List<OperationStatus> prune(Collection<OperationStatus> finished, int keep) {
+    List<OperationStatus> oldestFirst =
+        finished.stream()
+            .sorted(Comparator.comparing((OperationStatus s) -> String.valueOf(s.finishedAt())))
+            .toList();
+    List<OperationStatus> removed = new ArrayList<>();
+    for (OperationStatus old : oldestFirst.subList(0, Math.max(0, oldestFirst.size() - keep))) {
+      try {
+        Files.deleteIfExists(dir.resolve(old.id() + ".json"));
+        removed.add(old);
+      } catch (IOException ex) {
+        LOG.warnf("cannot forget operation %s: %s", old.id(), ex.getMessage());
+      }
+    }
+    return removed;
   }
 
   private void syncDir() throws IOException {

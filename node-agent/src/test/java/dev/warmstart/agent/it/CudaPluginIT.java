@@ -38,13 +38,10 @@ class CudaPluginIT {
     env.put("WARMSTART_LIBCUDA", build.resolve("fake/libcuda.so.1").toString());
     env.put("FAKE_CUDA_STATE", dir.resolve("cuda-state").toString());
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            dir.resolve("store"),
-            TestEnv.criu(),
-            Optional.of(build),
-            AgentComponents.DEFAULT_RUNC_ROOTS,
-            "n1",
-            env),
+        AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+            .pluginDir(Optional.of(build))
+            .criuEnvironment(env)
+            .build(),
         Clock.systemUTC());
   }
 

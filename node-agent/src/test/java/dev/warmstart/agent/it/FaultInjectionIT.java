@@ -76,8 +76,7 @@ class FaultInjectionIT {
 
   private AgentComponents agent(Path store, Map<String, String> env) throws Exception {
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            store, TestEnv.criu(), Optional.empty(), AgentComponents.DEFAULT_RUNC_ROOTS, "n1", env),
+        AgentComponents.Settings.builder(store, TestEnv.criu(), "n1").criuEnvironment(env).build(),
         Clock.systemUTC());
   }
 
@@ -198,15 +197,11 @@ class FaultInjectionIT {
         conf, Files.readString(conf).replace("network-lock nftables", "network-lock skip"));
     AgentComponents agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                TestEnv.criu(),
-                Optional.empty(),
-                AgentComponents.DEFAULT_RUNC_ROOTS,
-                "n1",
-                Map.of("CRIU_CONFIG_FILE", conf.toString()),
-                LayerSettings.DEFAULT,
-                Duration.ofSeconds(1)),
+            AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+                .criuEnvironment(Map.of("CRIU_CONFIG_FILE", conf.toString()))
+                .writableLayer(LayerSettings.DEFAULT)
+                .criuStopGrace(Duration.ofSeconds(1))
+                .build(),
             Clock.systemUTC());
     try (Workload w = Workload.tree(4)) {
       w.state(T);
@@ -257,13 +252,10 @@ class FaultInjectionIT {
     env.put("FAKE_CUDA_DELAY_MS", "4000"); // each checkpoint and restore call takes 4 s
     AgentComponents agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                TestEnv.criu(),
-                Optional.of(build),
-                AgentComponents.DEFAULT_RUNC_ROOTS,
-                "n1",
-                env),
+            AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+                .pluginDir(Optional.of(build))
+                .criuEnvironment(env)
+                .build(),
             Clock.systemUTC());
     Path work = Files.createDirectories(dir.resolve("app"));
     Process app =
@@ -353,13 +345,12 @@ class FaultInjectionIT {
           .as("the workload lives: CRIU did not finish the dump (leaveRunning=false) on its own")
           .isTrue();
       OperationService restarted =
-          new OperationService(
-              TestEnv.components(store),
-              new OperationJournal(journal),
-              Executors.newSingleThreadExecutor(),
-              Clock.systemUTC(),
-              "test-node",
-              new Procfs());
+          OperationService.builder(
+                  TestEnv.components(store),
+                  new OperationJournal(journal),
+                  Executors.newSingleThreadExecutor())
+              .nodeName("test-node")
+              .start();
       OperationStatus s = restarted.list().get(0);
       assertThat(s.state()).isEqualTo(OperationState.FAILED);
       assertThat(s.error().reason()).isEqualTo(ErrorReason.Interrupted);
@@ -383,13 +374,12 @@ class FaultInjectionIT {
     Path store = dir.resolve("store");
     Path journal = dir.resolve("journal");
     OperationService first =
-        new OperationService(
-            TestEnv.components(store),
-            new OperationJournal(journal),
-            Executors.newSingleThreadExecutor(),
-            Clock.systemUTC(),
-            "test-node",
-            new Procfs());
+        OperationService.builder(
+                TestEnv.components(store),
+                new OperationJournal(journal),
+                Executors.newSingleThreadExecutor())
+            .nodeName("test-node")
+            .start();
     try (Workload w = Workload.tree(2)) {
       w.state(T);
       OperationStatus done =
@@ -436,13 +426,12 @@ class FaultInjectionIT {
                   null)));
 
       OperationService restarted =
-          new OperationService(
-              TestEnv.components(store),
-              new OperationJournal(journal),
-              Executors.newSingleThreadExecutor(),
-              Clock.systemUTC(),
-              "test-node",
-              new Procfs());
+          OperationService.builder(
+                  TestEnv.components(store),
+                  new OperationJournal(journal),
+                  Executors.newSingleThreadExecutor())
+              .nodeName("test-node")
+              .start();
       OperationStatus s = restarted.get(done.id()).orElseThrow();
       assertThat(s.state()).as("%s", s.error()).isEqualTo(OperationState.SUCCEEDED);
       StoredImage committed = TestEnv.components(store).store().open("app");
@@ -530,13 +519,10 @@ class FaultInjectionIT {
 
   private AgentComponents plugin(Map<String, String> env) throws Exception {
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            dir.resolve("store"),
-            TestEnv.criu(),
-            Optional.of(TestEnv.repo().resolve("native-plugin/build")),
-            AgentComponents.DEFAULT_RUNC_ROOTS,
-            "n1",
-            env),
+        AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+            .pluginDir(Optional.of(TestEnv.repo().resolve("native-plugin/build")))
+            .criuEnvironment(env)
+            .build(),
         Clock.systemUTC());
   }
 

@@ -66,13 +66,10 @@ class GpuAgentIT {
     gpus = GpuRuntime.detect(settings(true, List.of()));
     agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                TestEnv.criu(),
-                Optional.of(build),
-                AgentComponents.DEFAULT_RUNC_ROOTS,
-                "n1",
-                env),
+            AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+                .pluginDir(Optional.of(build))
+                .criuEnvironment(env)
+                .build(),
             Clock.systemUTC(),
             gpus);
   }
@@ -225,7 +222,8 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(), true, T), Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.WARM).build(),
+                Progress.NONE);
     try {
       assertThat(prepared.prepared()).isTrue();
       for (int p : pids) {
@@ -234,7 +232,7 @@ class GpuAgentIT {
       assertThat(driverCalls("restore")).as("no driver restore yet").isEmpty();
 
       Map<String, Long> timings =
-          agent.restores().activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T));
+          agent.activations().activate(ActivateCommand.of(prepared.pid(), "gpu", T).build());
       assertThat(timings).containsKeys("gpuCheck", "gpuRestore", "gpuUnlock", "total");
       for (int p : pids) {
         assertThat(cudaState(p)).as("pid %d running after activate", p).isEqualTo("0");
@@ -246,8 +244,8 @@ class GpuAgentIT {
       assertThatThrownBy(
               () ->
                   agent
-                      .restores()
-                      .activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T)))
+                      .activations()
+                      .activate(ActivateCommand.of(prepared.pid(), "gpu", T).build()))
           .isInstanceOfSatisfying(
               OperationFailure.class,
               f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
@@ -265,11 +263,12 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(), true, T), Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.WARM).build(),
+                Progress.NONE);
     NativeEnv.set("FAKE_CUDA_STALE", "1"); // the agent's driver state only, as seen on an H200
     try {
       Map<String, Long> timings =
-          agent.restores().activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T));
+          agent.activations().activate(ActivateCommand.of(prepared.pid(), "gpu", T).build());
       assertThat(timings).containsEntry("freshDriver", 1L).containsKeys("gpuRestore", "gpuUnlock");
       for (int p : pids) {
         assertThat(cudaState(p)).as("pid %d running after activate", p).isEqualTo("0");
@@ -277,8 +276,8 @@ class GpuAgentIT {
       assertThatThrownBy(
               () ->
                   agent
-                      .restores()
-                      .activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T)))
+                      .activations()
+                      .activate(ActivateCommand.of(prepared.pid(), "gpu", T).build()))
           .isInstanceOfSatisfying(
               OperationFailure.class,
               f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
@@ -299,8 +298,7 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(), RestoreCommand.Stage.HOT, T),
-                Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.HOT).build(), Progress.NONE);
     try {
       assertThat(hot.timings()).containsKeys("gpuRestore", "gpuRestoreLocked");
       for (int p : pids) {
@@ -308,7 +306,7 @@ class GpuAgentIT {
       }
       int restoresBefore = driverCalls("restore").size();
       Map<String, Long> timings =
-          agent.restores().activate(new ActivateCommand(hot.pid(), "gpu", List.of(), T));
+          agent.activations().activate(ActivateCommand.of(hot.pid(), "gpu", T).build());
       assertThat(timings).containsKey("gpuUnlock");
       assertThat(driverCalls("restore")).as("no second GPU copy").hasSize(restoresBefore);
       for (int p : pids) {
@@ -346,9 +344,7 @@ class GpuAgentIT {
     RestoreResult r =
         agent
             .restores()
-            .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(GPU1), false, T),
-                Progress.NONE);
+            .restore(RestoreCommand.of("gpu", T).targetGpus(List.of(GPU1)).build(), Progress.NONE);
     try {
       assertThat(driverCalls("restore"))
           .as("the plugin passed the new GPU's UUID to the driver")
@@ -365,8 +361,7 @@ class GpuAgentIT {
                 agent
                     .restores()
                     .restore(
-                        new RestoreCommand("gpu", Optional.empty(), targets, false, T),
-                        Progress.NONE))
+                        RestoreCommand.of("gpu", T).targetGpus(targets).build(), Progress.NONE))
         .isInstanceOfSatisfying(
             OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))

@@ -20,7 +20,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -161,8 +160,7 @@ class GpuMemoryShimIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand(
-                    "shim", Optional.empty(), List.of(), RestoreCommand.Stage.WARM, T, null),
+                RestoreCommand.of("shim", T).stage(RestoreCommand.Stage.WARM).build(),
                 Progress.NONE);
     try {
       assertThat(standby.timings()).doesNotContainKey("gpuMemoryRestore");
@@ -172,7 +170,7 @@ class GpuMemoryShimIT {
       assertThat(ticks()).as("its CUDA calls wait at the shim's gate").isEqualTo(t);
 
       Map<String, Long> activation =
-          agent.restores().activate(new ActivateCommand(standby.pid(), "shim", List.of(), T));
+          agent.activations().activate(ActivateCommand.of(standby.pid(), "shim", T).build());
       assertThat(activation).containsKey("gpuMemoryRestore");
       assertThat(fakeGpuMappings(standby.pid())).isEqualTo(2);
       awaitTicking();
@@ -191,8 +189,7 @@ class GpuMemoryShimIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand(
-                    "shim", Optional.empty(), List.of(), RestoreCommand.Stage.WARM, T, null),
+                RestoreCommand.of("shim", T).stage(RestoreCommand.Stage.WARM).build(),
                 Progress.NONE);
     try (var files = Files.walk(image.dir().resolve("gpumem"))) {
       for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -201,7 +198,7 @@ class GpuMemoryShimIT {
     }
     assertThatThrownBy(
             () ->
-                agent.restores().activate(new ActivateCommand(standby.pid(), "shim", List.of(), T)))
+                agent.activations().activate(ActivateCommand.of(standby.pid(), "shim", T).build()))
         .isInstanceOfSatisfying(
             OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
@@ -219,8 +216,7 @@ class GpuMemoryShimIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand(
-                    "shim", Optional.empty(), List.of(), RestoreCommand.Stage.WARM, T, null),
+                RestoreCommand.of("shim", T).stage(RestoreCommand.Stage.WARM).build(),
                 Progress.NONE);
     Path index;
     try (var files = Files.walk(image.dir().resolve("gpumem"))) {
@@ -232,16 +228,11 @@ class GpuMemoryShimIT {
     assertThatThrownBy(
             () ->
                 agent
-                    .restores()
+                    .activations()
                     .activate(
-                        new ActivateCommand(
-                            standby.pid(),
-                            "shim",
-                            List.of(),
-                            T,
-                            null,
-                            false,
-                            standby.image().digest())))
+                        ActivateCommand.of(standby.pid(), "shim", T)
+                            .imageDigest(standby.image().digest())
+                            .build()))
         .isInstanceOfSatisfying(
             OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))

@@ -80,16 +80,10 @@ class PvcStorageIT {
           nodeB
               .restores()
               .restore(
-                  new RestoreCommand(
-                      "ml.shared",
-                      Optional.of(b.id),
-                      List.of(),
-                      RestoreCommand.Stage.RUN,
-                      T,
-                      null,
-                      false,
-                      new ImageTransfer(b.id, STORE, "images", image.digest()),
-                      null),
+                  RestoreCommand.of("ml.shared", T)
+                      .intoContainer(Optional.of(b.id))
+                      .importFrom(new ImageTransfer(b.id, STORE, "images", image.digest()))
+                      .build(),
                   Progress.NONE);
       assertThat(b.awaitLine("tick ")).contains("pid=1");
       assertThat(r.timings()).containsKey("import");
@@ -122,16 +116,10 @@ class PvcStorageIT {
                     nodeC
                         .restores()
                         .restore(
-                            new RestoreCommand(
-                                "ml.shared",
-                                Optional.of(c.id),
-                                List.of(),
-                                RestoreCommand.Stage.RUN,
-                                T,
-                                null,
-                                false,
-                                new ImageTransfer(c.id, STORE, "images", digest),
-                                null),
+                            RestoreCommand.of("ml.shared", T)
+                                .intoContainer(Optional.of(c.id))
+                                .importFrom(new ImageTransfer(c.id, STORE, "images", digest))
+                                .build(),
                             Progress.NONE))
             .isInstanceOfSatisfying(
                 OperationFailure.class,

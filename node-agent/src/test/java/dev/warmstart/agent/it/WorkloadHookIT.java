@@ -138,13 +138,9 @@ class WorkloadHookIT {
         agent
             .restores()
             .restore(
-                new dev.warmstart.agent.restore.RestoreCommand(
-                    "served",
-                    java.util.Optional.empty(),
-                    java.util.List.of(),
-                    dev.warmstart.agent.restore.RestoreCommand.Stage.RUN,
-                    Duration.ofMinutes(1),
-                    hook("/wake", port)),
+                dev.warmstart.agent.restore.RestoreCommand.of("served", Duration.ofMinutes(1))
+                    .postRestoreHook(hook("/wake", port))
+                    .build(),
                 Progress.NONE);
     try {
       assertThat(r.timings()).containsKey("postRestoreHook");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.warmstart.agent.core.AgentComponents;
-import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ErrorReason;
@@ -52,23 +51,17 @@ class OperationServiceTest {
       throws Exception {
     AgentComponents agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                Path.of("/nonexistent/criu"),
-                Optional.empty(),
-                List.of(),
-                "n"),
+            AgentComponents.Settings.builder(
+                    dir.resolve("store"), Path.of("/nonexistent/criu"), "n")
+                .runcStateRoots(List.of())
+                .build(),
             Clock.systemUTC());
-    return new OperationService(
-        agent,
-        new OperationJournal(dir.resolve("journal")),
-        executor,
-        Clock.systemUTC(),
-        "n",
-        new Procfs(),
-        thp,
-        capacity,
-        kept);
+    return OperationService.builder(agent, new OperationJournal(dir.resolve("journal")), executor)
+        .nodeName("n")
+        .hugePages(thp)
+        .capacity(capacity)
+        .keptFinished(kept)
+        .start();
   }
 
   private static OperationStatus await(OperationService ops, String id) throws Exception {

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,12 +25,10 @@ class RestoreDigestTest {
   void anImageWithAnotherDigestIsRefusedBeforeCriuRuns() throws Exception {
     AgentComponents agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                Path.of("/nonexistent/criu"),
-                Optional.empty(),
-                List.of(),
-                "n"),
+            AgentComponents.Settings.builder(
+                    dir.resolve("store"), Path.of("/nonexistent/criu"), "n")
+                .runcStateRoots(List.of())
+                .build(),
             Clock.systemUTC());
     StoredImage image;
     try (ScratchDir staging = agent.store().stage("app")) {
@@ -39,16 +36,9 @@ class RestoreDigestTest {
       image = agent.store().commit(staging, "app", false, m -> m);
     }
     RestoreCommand recordedElsewhere =
-        new RestoreCommand(
-            "app",
-            Optional.empty(),
-            List.of(),
-            RestoreCommand.Stage.RUN,
-            Duration.ofSeconds(30),
-            null,
-            false,
-            null,
-            "sha256:" + "0".repeat(64));
+        RestoreCommand.of("app", Duration.ofSeconds(30))
+            .expectedDigest("sha256:" + "0".repeat(64))
+            .build();
     assertThatThrownBy(() -> agent.restores().restore(recordedElsewhere, Progress.NONE))
         .isInstanceOfSatisfying(
             OperationFailure.class,

@@ -4,19 +4,15 @@ import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.core.Progress;
 import dev.warmstart.agent.core.Timings;
 import dev.warmstart.agent.criu.CriuRunner;
-import dev.warmstart.agent.criu.DumpSpec;
 import dev.warmstart.agent.gpu.CudaReport;
 import dev.warmstart.agent.gpu.FreshDriver;
 import dev.warmstart.agent.gpu.GpuProbe;
 import dev.warmstart.agent.gpumem.GpuMemoryPayload;
 import dev.warmstart.agent.hooks.WorkloadHook;
 import dev.warmstart.agent.proc.ContainerLocator;
-import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.rootfs.FrozenCapture;
 import dev.warmstart.agent.rootfs.LayerSettings;
-import dev.warmstart.agent.rootfs.LayerTooLargeException;
-import dev.warmstart.agent.rootfs.PostDumpGate;
 import dev.warmstart.agent.store.ImageExistsException;
 import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.Manifest;
@@ -29,11 +25,9 @@ import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.v1alpha1.GpuInfo;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Captures a process tree into the image store. An existing image of the same name is refused
@@ -48,13 +42,13 @@ public final class CheckpointService {
   private final CriuRunner criu;
   private final ImageStore store;
   private final Procfs procfs;
-  private final ContainerLocator containers;
+  private final CheckpointTargets targets;
+  private final FrozenDump dump;
   private final TreeInspector inspector;
   private final TreeResumer resumer;
   private final Clock clock;
   private final String nodeName;
   private final GpuProbe gpuProbe;
-  private final LayerSettings layerSettings;
   private final ImageTransfers transfers;
   private final WorkloadHook hooks = new WorkloadHook();
   private final GpuMemoryPayload gpuMemory;
@@ -70,11 +64,11 @@ public final class CheckpointService {
       LayerSettings layerSettings,
       FreshDriver freshDriver) {
     this.criu = criu;
-    this.layerSettings = layerSettings;
+    this.dump = new FrozenDump(criu, store, layerSettings);
     this.transfers = new ImageTransfers(containers);
     this.store = store;
     this.procfs = procfs;
-    this.containers = containers;
+    this.targets = new CheckpointTargets(procfs, containers);
     this.inspector = new TreeInspector(procfs);
     this.resumer = new TreeResumer(procfs, freshDriver);
     this.clock = clock;
@@ -88,7 +82,7 @@ public final class CheckpointService {
     long t = System.nanoTime();
     progress.step("inspect");
     ImageStore.requireValidName(cmd.imageName());
-    int pid = resolvePid(cmd);
+    int pid = targets.rootPid(cmd.target());
     timings.record("resolve", t);
     if (cmd.preCheckpointHook() != null) {
       t = System.nanoTime();
@@ -132,18 +126,14 @@ public final class CheckpointService {
                 cmd.imageName(),
                 cmd.replace(),
                 cmd.leaveRunning(),
-                new Manifest(
-                    Manifest.FORMAT_VERSION,
-                    cmd.imageName(),
-                    clock.instant().toString(),
-                    nodeName,
-                    criuVersion,
-                    layout.source(),
-                    null,
-                    0,
-                    null,
-                    Map.copyOf(cmd.labels()),
-                    probed)));
+                Manifest.builder(cmd.imageName())
+                    .createdAt(clock.instant().toString())
+                    .node(nodeName)
+                    .criuVersion(criuVersion)
+                    .source(layout.source())
+                    .labels(Map.copyOf(cmd.labels()))
+                    .gpu(probed)
+                    .build()));
       }
       t = System.nanoTime();
       GpuMemoryPayload.Out gpuMemoryOut =
@@ -158,10 +148,9 @@ public final class CheckpointService {
       GpuInfo recorded = gpu;
       t = System.nanoTime();
       progress.step("dump");
-      int freezeSeconds = (int) Math.max(1, Math.min(cmd.timeout().toSeconds(), 3600));
       FrozenCapture files;
       try {
-        files = dumpWithFiles(cmd, layout, staging, freezeSeconds);
+        files = dump.dump(cmd, layout, staging);
       } catch (OperationFailure | IOException | RuntimeException e) {
         // The shim's payload leaves with the staging directory: the tree (resumed first, so that
         // the shim's thread can answer) gets its GPU memory back before that.
@@ -194,20 +183,17 @@ public final class CheckpointService {
               cmd.imageName(),
               cmd.replace(),
               draft ->
-                  new Manifest(
-                      draft.formatVersion(),
-                      draft.name(),
-                      clock.instant().toString(),
-                      nodeName,
-                      criuVersion,
-                      layout.source(),
-                      draft.files(),
-                      draft.sizeBytes(),
-                      partial,
-                      cmd.labels() == null ? Map.of() : Map.copyOf(cmd.labels()),
-                      recorded,
-                      files.layer(),
-                      files.stamps()));
+                  draft.toBuilder()
+                      .createdAt(clock.instant().toString())
+                      .node(nodeName)
+                      .criuVersion(criuVersion)
+                      .source(layout.source())
+                      .timings(partial)
+                      .labels(cmd.labels() == null ? Map.of() : Map.copyOf(cmd.labels()))
+                      .gpu(recorded)
+                      .writableLayer(files.layer())
+                      .externalFiles(files.stamps())
+                      .build());
       timings.record("store", t);
       if (cmd.exportTo() != null) {
         // The tree runs again (or is gone): copying to the volume freezes nothing.
@@ -238,105 +224,17 @@ public final class CheckpointService {
   }
 
   /**
-   * The CRIU dump, with the container's writable layer and the stamps of files the image does not
-   * carry taken while CRIU still holds the tree frozen (its post-dump action script).
-   */
-  private FrozenCapture dumpWithFiles(
-      CheckpointCommand cmd, TreeInspector.Layout layout, ScratchDir staging, int freezeSeconds)
-      throws OperationFailure, IOException {
-    FrozenCapture files = FrozenCapture.prepare(layout.source(), staging.dir(), layerSettings);
-    try (ScratchDir gateDir = store.workDir()) {
-      PostDumpGate gate = PostDumpGate.open(gateDir.dir(), files, cmd.timeout());
-      OperationFailure dumpFailure = null;
-      try {
-        criu.dump(
-            new DumpSpec(
-                layout.source().pid(),
-                staging.dir(),
-                cmd.leaveRunning(),
-                layout.dumpExternals(),
-                freezeSeconds,
-                Optional.of(gate.script())),
-            cmd.timeout());
-      } catch (OperationFailure e) {
-        dumpFailure = e;
-      } finally {
-        try {
-          gate.close();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      if (gate.failure().isPresent()) {
-        // CRIU failed the dump because of it and resumed the tree: report the cause.
-        Exception f = gate.failure().get();
-        if (f instanceof LayerTooLargeException tooLarge) {
-          throw new OperationFailure(
-              ErrorReason.UnsupportedWorkload, tooLarge.getMessage(), tooLarge);
-        }
-        throw new OperationFailure(
-            ErrorReason.Internal,
-            "capturing the container's files while frozen failed: " + f.getMessage(),
-            f);
-      }
-      if (dumpFailure != null) {
-        throw dumpFailure;
-      }
-      if (!gate.ran()) {
-        throw new OperationFailure(
-            ErrorReason.CriuFailed, "criu dump succeeded without running its post-dump script");
-      }
-      return files;
-    }
-  }
-
-  /**
    * After an agent crash during a checkpoint of {@code target}: puts back what the interrupted dump
    * may have left on the tree ({@code frozen}, the tree as staged, else the target's tree now).
    */
   public TreeResumer.Undo undoInterrupted(ProcessTarget target, List<Integer> frozen) {
     List<Integer> pids = new ArrayList<>(frozen);
     try {
-      int root =
-          resolvePid(new CheckpointCommand(target, "recovery", true, Duration.ofSeconds(1), null));
+      int root = targets.rootPid(target);
       procfs.tree(root).stream().filter(p -> !pids.contains(p)).forEach(pids::add);
     } catch (OperationFailure gone) {
       // the target is gone: only the staged tree's PIDs are left to check
     }
     return resumer.undoDump(pids);
-  }
-
-  private int resolvePid(CheckpointCommand cmd) throws OperationFailure {
-    if (cmd.target().pid() != null) {
-      int pid = cmd.target().pid();
-      if (!procfs.exists(pid)) {
-        throw new OperationFailure(ErrorReason.ProcessNotFound, "no process with PID " + pid);
-      }
-      return pid;
-    }
-    if (cmd.target().containerId() == null) {
-      throw new OperationFailure(ErrorReason.InvalidRequest, "target needs a pid or a containerId");
-    }
-    try {
-      ContainerRef c =
-          containers
-              .find(cmd.target().containerId())
-              .orElseThrow(
-                  () ->
-                      new OperationFailure(
-                          ErrorReason.ContainerNotFound,
-                          "no running container " + cmd.target().containerId()));
-      if (!procfs.exists(c.initPid())) {
-        throw new OperationFailure(
-            ErrorReason.ContainerNotFound, "container " + c.id() + " is not running");
-      }
-      return c.initPid();
-    } catch (IOException | IllegalArgumentException e) {
-      throw new OperationFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
-    }
-  }
-
-  static Duration orDefault(Duration d) {
-    return d == null ? Duration.ofMinutes(10) : d;
   }
 }

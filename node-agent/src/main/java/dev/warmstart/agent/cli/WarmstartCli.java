@@ -337,7 +337,9 @@ public final class WarmstartCli {
                     prepare ? true : null,
                     prepare && hot ? true : null,
                     null,
-                    sameGpu ? true : null)),
+                    sameGpu ? true : null,
+                    null,
+                    null)),
             out);
       }
       RestoreResult r =

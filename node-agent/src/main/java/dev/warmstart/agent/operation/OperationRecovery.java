@@ -4,8 +4,8 @@ import dev.warmstart.agent.checkpoint.CheckpointService;
 import dev.warmstart.agent.checkpoint.TreeResumer;
 import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.store.ImageExistsException;
-import dev.warmstart.agent.store.ImageStore;
 import dev.warmstart.agent.store.ScratchDir;
+import dev.warmstart.agent.store.StagedCheckpoint;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ErrorReason;
@@ -98,7 +98,7 @@ final class OperationRecovery {
     List<Integer> frozen = List.of();
     String staging = "";
     try {
-      for (ImageStore.Staged staged : agent.store().staged(id)) {
+      for (StagedCheckpoint staged : agent.store().staged(id)) {
         try (ScratchDir dir = staged.dir()) {
           frozen = staged.pending().manifest().source().processes();
           if (staged.complete()) {

@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = WarmstartCli.VERSION,
     description = "Checkpoint, kill and restore a stateful sample workload.")
-final class DemoCommand extends WarmstartCli.Step {
+final class DemoCommand extends Step {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MUTATIONS = 3;
 
@@ -141,7 +141,7 @@ final class DemoCommand extends WarmstartCli.Step {
           "workload killed (PID "
               + workload.pid()
               + " is free); image "
-              + WarmstartCli.mib(image.manifest().sizeBytes()));
+              + ImageViews.mib(image.manifest().sizeBytes()));
 
       t = System.nanoTime();
       RestoreResult restored =
@@ -232,7 +232,7 @@ final class DemoCommand extends WarmstartCli.Step {
             + " fills memory with random bytes, while a restore first checks the sha256 of all"
             + " %s of the image and then has CRIU read every page back; a real workload's cold"
             + " start (loading and warming a model) is what a restore skips%n",
-        restoreMs, coldStartMs, WarmstartCli.mib(imageBytes));
+        restoreMs, coldStartMs, ImageViews.mib(imageBytes));
   }
 
   /** Refuses a port another process holds: it might answer our requests instead. */

@@ -9,6 +9,7 @@ import dev.warmstart.api.v1alpha1.GpuInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.stream.Collectors;
 
 /**
@@ -18,9 +19,9 @@ import java.util.stream.Collectors;
  * returns the UUID pairs the driver needs to remap onto them.
  */
 public final class GpuCompatibility {
-  private final GpuRuntime gpus;
+  private final NodeGpus gpus;
 
-  public GpuCompatibility(GpuRuntime gpus) {
+  public GpuCompatibility(NodeGpus gpus) {
     this.gpus = gpus;
   }
 
@@ -124,8 +125,8 @@ public final class GpuCompatibility {
 
   private void checkMemory(GpuInfo image, List<String> sources, List<CudaDevice> targets)
       throws OperationFailure {
-    if (gpus.nvml().isEmpty() || image.processes() == null) {
-      return; // not measurable here: the driver's own restore reports an out-of-memory
+    if (image.processes() == null) {
+      return;
     }
     for (int i = 0; i < sources.size(); i++) {
       String source = sources.get(i);
@@ -135,7 +136,11 @@ public final class GpuCompatibility {
               .mapToLong(p -> p.memoryBytes() == null ? 0 : p.memoryBytes() / p.uuids().size())
               .sum();
       try {
-        long free = gpus.nvml().get().memory(targets.get(i).uuid()).free();
+        OptionalLong measured = gpus.freeMemory(targets.get(i).uuid());
+        if (measured.isEmpty()) {
+          return; // not measurable here: the driver's own restore reports an out-of-memory
+        }
+        long free = measured.getAsLong();
         if (free < need) {
           throw refuse(
               "GPU "

@@ -61,14 +61,10 @@ final class CheckpointStep extends Step {
     StoredImage image =
         c.checkpoints()
             .checkpoint(
-                new CheckpointCommand(
-                    target.target(),
-                    name,
-                    !stop,
-                    Duration.ofSeconds(timeoutSeconds),
-                    Map.of(),
-                    null,
-                    replace),
+                CheckpointCommand.of(target.target(), name, Duration.ofSeconds(timeoutSeconds))
+                    .leaveRunning(!stop)
+                    .replace(replace)
+                    .build(),
                 out::progress);
     out.result(
         ImageViews.summary(image),

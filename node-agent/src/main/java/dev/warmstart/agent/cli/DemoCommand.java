@@ -100,12 +100,10 @@ final class DemoCommand extends Step {
       StoredImage image =
           c.checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofPid((int) workload.pid()),
-                      name,
-                      false,
-                      Duration.ofMinutes(5),
-                      Map.of("sample", "demo")),
+                  CheckpointCommand.of(
+                          ProcessTarget.ofPid((int) workload.pid()), name, Duration.ofMinutes(5))
+                      .labels(Map.of("sample", "demo"))
+                      .build(),
                   out::progress);
       image.manifest().timings().forEach((k, v) -> table.put("checkpoint " + k, v));
       t = System.nanoTime();

@@ -131,15 +131,13 @@ final class OperationRunner {
   private static CheckpointCommand checkpointCommand(String id, CheckpointRequest c) {
     Map<String, String> labels = new HashMap<>(c.labels() == null ? Map.of() : c.labels());
     labels.put(CheckpointService.OPERATION_LABEL, id);
-    return new CheckpointCommand(
-        c.target(),
-        c.imageName(),
-        c.leaveRunning(),
-        Duration.ofSeconds(c.timeoutSeconds()),
-        labels,
-        c.preCheckpointHook(),
-        c.replace(),
-        c.exportTo());
+    return CheckpointCommand.of(c.target(), c.imageName(), Duration.ofSeconds(c.timeoutSeconds()))
+        .leaveRunning(c.leaveRunning())
+        .labels(labels)
+        .preCheckpointHook(c.preCheckpointHook())
+        .replace(c.replace())
+        .exportTo(c.exportTo())
+        .build();
   }
 
   private static RestoreCommand restoreCommand(RestoreRequest r) {

@@ -40,8 +40,10 @@ class CheckpointRestoreIT {
     return agent
         .checkpoints()
         .checkpoint(
-            new CheckpointCommand(
-                ProcessTarget.ofPid(w.pid()), name, leaveRunning, T, Map.of("test", "yes")),
+            CheckpointCommand.of(ProcessTarget.ofPid(w.pid()), name, T)
+                .leaveRunning(leaveRunning)
+                .labels(Map.of("test", "yes"))
+                .build(),
             Progress.NONE);
   }
 
@@ -92,7 +94,7 @@ class CheckpointRestoreIT {
     try (Workload w = Workload.tree(64)) {
       JsonNode before = w.state(Duration.ofSeconds(60));
       CheckpointCommand stop =
-          new CheckpointCommand(ProcessTarget.ofPid(w.pid()), "gated", false, T, Map.of());
+          CheckpointCommand.of(ProcessTarget.ofPid(w.pid()), "gated", T).build();
       StoredImage image = gated.checkpoints().checkpoint(stop, Progress.NONE);
       w.process.waitFor();
       Workload.awaitGone(w.pid());
@@ -179,7 +181,9 @@ class CheckpointRestoreIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(ProcessTarget.ofPid(999_999), "x", true, T, Map.of()),
+                        CheckpointCommand.of(ProcessTarget.ofPid(999_999), "x", T)
+                            .leaveRunning(true)
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
             OperationFailure.class,
@@ -288,7 +292,9 @@ class CheckpointRestoreIT {
         goodDigest =
             tiny.checkpoints()
                 .checkpoint(
-                    new CheckpointCommand(ProcessTarget.ofPid(w.pid()), "app", true, T, Map.of()),
+                    CheckpointCommand.of(ProcessTarget.ofPid(w.pid()), "app", T)
+                        .leaveRunning(true)
+                        .build(),
                     Progress.NONE)
                 .digest();
       }
@@ -298,14 +304,10 @@ class CheckpointRestoreIT {
                 () ->
                     tiny.checkpoints()
                         .checkpoint(
-                            new CheckpointCommand(
-                                ProcessTarget.ofPid(big.pid()),
-                                "app",
-                                true,
-                                T,
-                                Map.of(),
-                                null,
-                                true),
+                            CheckpointCommand.of(ProcessTarget.ofPid(big.pid()), "app", T)
+                                .leaveRunning(true)
+                                .replace(true)
+                                .build(),
                             Progress.NONE))
             .isInstanceOfSatisfying(
                 OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.NoSpace))

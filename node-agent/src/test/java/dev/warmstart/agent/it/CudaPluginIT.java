@@ -76,8 +76,7 @@ class CudaPluginIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofPid((int) app.pid()), "cuda", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid((int) app.pid()), "cuda", T).build(),
                   Progress.NONE);
       assertThat(image.manifest().timings()).containsKeys("cudaInit", "gpuLock", "gpuCheckpoint");
       assertThat(image.manifest().files())
@@ -112,8 +111,7 @@ class CudaPluginIT {
           agent(Map.of())
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(pid), "cuda", false, T, Map.of()),
-                  Progress.NONE);
+                  CheckpointCommand.of(ProcessTarget.ofPid(pid), "cuda", T).build(), Progress.NONE);
       app.waitFor();
       for (int p : image.manifest().source().processes()) {
         Workload.awaitGone(p);

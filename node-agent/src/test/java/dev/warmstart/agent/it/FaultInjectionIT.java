@@ -157,12 +157,10 @@ class FaultInjectionIT {
                     agent
                         .checkpoints()
                         .checkpoint(
-                            new CheckpointCommand(
-                                ProcessTarget.ofPid(w.pid()),
-                                "app",
-                                true,
-                                Duration.ofSeconds(3),
-                                Map.of()),
+                            CheckpointCommand.of(
+                                    ProcessTarget.ofPid(w.pid()), "app", Duration.ofSeconds(3))
+                                .leaveRunning(true)
+                                .build(),
                             Progress.NONE));
         assertThat(Files.exists(marker)).as("CRIU had frozen and dumped the tree").isTrue();
         assertThat(requestOn(conn))
@@ -214,12 +212,12 @@ class FaultInjectionIT {
                             agent
                                 .checkpoints()
                                 .checkpoint(
-                                    new CheckpointCommand(
-                                        ProcessTarget.ofPid(w.pid()),
-                                        "app",
-                                        true,
-                                        Duration.ofSeconds(4),
-                                        Map.of()),
+                                    CheckpointCommand.of(
+                                            ProcessTarget.ofPid(w.pid()),
+                                            "app",
+                                            Duration.ofSeconds(4))
+                                        .leaveRunning(true)
+                                        .build(),
                                     Progress.NONE)));
         awaitFile(marker, Duration.ofSeconds(60));
         ProcessHandle criu = awaitCriu("dump", Duration.ofSeconds(10));
@@ -276,12 +274,12 @@ class FaultInjectionIT {
                   agent
                       .checkpoints()
                       .checkpoint(
-                          new CheckpointCommand(
-                              ProcessTarget.ofPid((int) app.pid()),
-                              "cuda",
-                              true,
-                              Duration.ofSeconds(1),
-                              Map.of()),
+                          CheckpointCommand.of(
+                                  ProcessTarget.ofPid((int) app.pid()),
+                                  "cuda",
+                                  Duration.ofSeconds(1))
+                              .leaveRunning(true)
+                              .build(),
                           Progress.NONE));
       for (int pid : tree) {
         assertThat(Files.readString(state.resolve(Integer.toString(pid))).trim())
@@ -469,8 +467,7 @@ class FaultInjectionIT {
           plugin(env)
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofPid((int) app.pid()), "cuda", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid((int) app.pid()), "cuda", T).build(),
                   Progress.NONE);
       app.waitFor();
       pids.addAll(image.manifest().source().processes());

@@ -14,7 +14,6 @@ import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,7 +49,9 @@ class FileChangedIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(pid), "serve", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid(pid), "serve", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       // Stamped while frozen: the size CRIU recorded, not what the resumed process wrote since.
       long atCheckpoint =
@@ -91,7 +92,9 @@ class FileChangedIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(pid), "serve", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid(pid), "serve", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       assertThat(image.manifest().externalFiles())
           .anySatisfy(

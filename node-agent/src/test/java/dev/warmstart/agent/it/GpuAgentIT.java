@@ -130,7 +130,7 @@ class GpuAgentIT {
         agent
             .checkpoints()
             .checkpoint(
-                new CheckpointCommand(ProcessTarget.ofPid(pids.get(0)), "gpu", false, T, Map.of()),
+                CheckpointCommand.of(ProcessTarget.ofPid(pids.get(0)), "gpu", T).build(),
                 Progress.NONE);
     app.waitFor();
     for (int p : image.manifest().source().processes()) {
@@ -377,8 +377,9 @@ class GpuAgentIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(
-                            ProcessTarget.ofPid(pids.get(0)), "gpu", true, T, Map.of()),
+                        CheckpointCommand.of(ProcessTarget.ofPid(pids.get(0)), "gpu", T)
+                            .leaveRunning(true)
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
             OperationFailure.class,
@@ -396,8 +397,9 @@ class GpuAgentIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(
-                            ProcessTarget.ofPid(mps.get(0)), "gpu", true, T, Map.of()),
+                        CheckpointCommand.of(ProcessTarget.ofPid(mps.get(0)), "gpu", T)
+                            .leaveRunning(true)
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
             OperationFailure.class,

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,8 +45,7 @@ class PlaceholderRestoreIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id), "container-app", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "container-app", T).build(),
                   Progress.NONE);
       assertThat(image.manifest().source().pidNamespace()).isEqualTo("own");
       assertThat(image.manifest().source().mounts())
@@ -119,7 +117,7 @@ class PlaceholderRestoreIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(app), "pod-app", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid(app), "pod-app", T).build(),
                   Progress.NONE);
       assertThat(image.manifest().source().pidNamespace()).isEqualTo("shared");
 

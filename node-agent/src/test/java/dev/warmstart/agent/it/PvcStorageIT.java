@@ -55,15 +55,9 @@ class PvcStorageIT {
           nodeA
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id),
-                      "ml.shared",
-                      false,
-                      T,
-                      Map.of(),
-                      null,
-                      false,
-                      new ImageTransfer(storagePod.id, STORE, "images", null)),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "ml.shared", T)
+                      .exportTo(new ImageTransfer(storagePod.id, STORE, "images", null))
+                      .build(),
                   Progress.NONE);
     }
     Path onClaim = claim.resolve("images/ml.shared");

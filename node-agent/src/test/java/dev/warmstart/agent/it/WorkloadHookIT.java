@@ -15,7 +15,6 @@ import dev.warmstart.api.v1alpha1.HttpMethod;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -128,8 +127,7 @@ class WorkloadHookIT {
     agent
         .checkpoints()
         .checkpoint(
-            new CheckpointCommand(
-                ProcessTarget.ofPid(pid), "served", false, Duration.ofMinutes(1), Map.of()),
+            CheckpointCommand.of(ProcessTarget.ofPid(pid), "served", Duration.ofMinutes(1)).build(),
             Progress.NONE);
     server.waitFor();
     Workload.awaitGone(pid);
@@ -159,13 +157,11 @@ class WorkloadHookIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(
-                            ProcessTarget.ofPid(pid),
-                            "hooked",
-                            true,
-                            Duration.ofMinutes(1),
-                            Map.of(),
-                            hook("/broken", 8123)),
+                        CheckpointCommand.of(
+                                ProcessTarget.ofPid(pid), "hooked", Duration.ofMinutes(1))
+                            .leaveRunning(true)
+                            .preCheckpointHook(hook("/broken", 8123))
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
             OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed));

@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,8 +85,9 @@ class WritableLayerIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id), "changed-rootfs", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "changed-rootfs", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       long checkpointMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
@@ -173,8 +173,9 @@ class WritableLayerIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id), "changed-volume", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "changed-volume", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       assertThat(checkpoint.manifest().externalFiles())
           .anySatisfy(

@@ -4,12 +4,12 @@ import dev.warmstart.agent.activation.ActivateCommand;
 import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.OperationRequest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -34,12 +34,7 @@ final class ActivateStep extends Step {
   @Option(names = "--gpu", description = "Restore onto this GPU (UUID; repeat for several).")
   List<String> gpus = new ArrayList<>();
 
-  @Option(
-      names = "--timeout",
-      defaultValue = "600",
-      converter = Seconds.class,
-      description = "Seconds before giving up, 1-86400 (default ${DEFAULT-VALUE}).")
-  int timeoutSeconds;
+  @CommandLine.Mixin TimeoutOption timeout;
 
   @Override
   int run(AgentComponents c, Output out) throws Exception {
@@ -50,7 +45,7 @@ final class ActivateStep extends Step {
       return RemoteOperation.run(
           cli.requireAgentSocket(),
           OperationRequest.activate(
-              "cli-" + UUID.randomUUID(), new ActivateRequest(operation, gpus, timeoutSeconds)),
+              "cli-" + UUID.randomUUID(), new ActivateRequest(operation, gpus, timeout.seconds)),
           out);
     }
     if (pid == null || image == null) {
@@ -58,10 +53,7 @@ final class ActivateStep extends Step {
     }
     Map<String, Long> timings =
         c.activations()
-            .activate(
-                ActivateCommand.of(pid, image, Duration.ofSeconds(timeoutSeconds))
-                    .targetGpus(gpus)
-                    .build());
+            .activate(ActivateCommand.of(pid, image, timeout.duration()).targetGpus(gpus).build());
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("pid", pid);
     result.put("timings", timings);

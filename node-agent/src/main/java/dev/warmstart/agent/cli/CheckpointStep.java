@@ -6,9 +6,9 @@ import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.ProcessTarget;
-import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,12 +33,7 @@ final class CheckpointStep extends Step {
       description = "Stop the workload after the capture (default: leave it running).")
   boolean stop;
 
-  @Option(
-      names = "--timeout",
-      defaultValue = "600",
-      converter = Seconds.class,
-      description = "Seconds before giving up, 1-86400 (default ${DEFAULT-VALUE}).")
-  int timeoutSeconds;
+  @CommandLine.Mixin TimeoutOption timeout;
 
   @Option(
       names = "--replace",
@@ -55,13 +50,13 @@ final class CheckpointStep extends Step {
           OperationRequest.checkpoint(
               "cli-" + UUID.randomUUID(),
               new CheckpointRequest(
-                  target.target(), name, !stop, timeoutSeconds, null, Map.of(), replace)),
+                  target.target(), name, !stop, timeout.seconds, null, Map.of(), replace)),
           out);
     }
     StoredImage image =
         c.checkpoints()
             .checkpoint(
-                CheckpointCommand.of(target.target(), name, Duration.ofSeconds(timeoutSeconds))
+                CheckpointCommand.of(target.target(), name, timeout.duration())
                     .leaveRunning(!stop)
                     .replace(replace)
                     .build(),

@@ -5,7 +5,6 @@ import dev.warmstart.agent.restore.RestoreCommand;
 import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.RestoreRequest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,12 +34,7 @@ final class RestoreStep extends Step {
       description = "Running placeholder container to restore into.")
   String container;
 
-  @Option(
-      names = "--timeout",
-      defaultValue = "600",
-      converter = Seconds.class,
-      description = "Seconds before giving up, 1-86400 (default ${DEFAULT-VALUE}).")
-  int timeoutSeconds;
+  @CommandLine.Mixin TimeoutOption timeout;
 
   @Option(
       names = "--prepare",
@@ -84,7 +78,7 @@ final class RestoreStep extends Step {
                   name,
                   container,
                   gpus,
-                  timeoutSeconds,
+                  timeout.seconds,
                   prepare ? true : null,
                   prepare && hot ? true : null,
                   null,
@@ -96,7 +90,7 @@ final class RestoreStep extends Step {
     RestoreResult r =
         c.restores()
             .restore(
-                RestoreCommand.of(name, Duration.ofSeconds(timeoutSeconds))
+                RestoreCommand.of(name, timeout.duration())
                     .intoContainer(Optional.ofNullable(container))
                     .targetGpus(gpus)
                     .stage(

@@ -1,14 +1,12 @@
 package dev.warmstart.agent;
 
-import dev.warmstart.agent.criu.CriuSettings;
+import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.GpuSettings;
 import dev.warmstart.agent.gpu.WarmContextPool;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.HugePages;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
-import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.operation.HugePages;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.agent.rootfs.LayerSettings;
 import dev.warmstart.agent.store.ImageStore;
 import io.quarkus.runtime.StartupEvent;
@@ -63,17 +61,15 @@ public class AgentBeans {
     Map<String, String> criuEnv = new HashMap<>();
     config.libcuda().ifPresent(p -> criuEnv.put("WARMSTART_LIBCUDA", p.toString()));
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            config.storeRoot(),
-            config.criuBinary(),
-            config.pluginDir(),
-            config.runcStateRoots(),
-            config.nodeName(),
-            criuEnv,
-            new LayerSettings(
-                config.writableLayer().maxBytes(),
-                config.writableLayer().exclude().orElse(List.of())),
-            CriuSettings.DEFAULT_STOP_GRACE),
+        AgentComponents.Settings.builder(config.storeRoot(), config.criuBinary(), config.nodeName())
+            .pluginDir(config.pluginDir())
+            .runcStateRoots(config.runcStateRoots())
+            .criuEnvironment(criuEnv)
+            .writableLayer(
+                new LayerSettings(
+                    config.writableLayer().maxBytes(),
+                    config.writableLayer().exclude().orElse(List.of())))
+            .build(),
         clock,
         gpus);
   }
@@ -137,15 +133,12 @@ public class AgentBeans {
       HugePages hugePages)
       throws IOException {
     OperationService ops =
-        new OperationService(
-            components,
-            new OperationJournal(config.journalDir()),
-            executor,
-            clock,
-            config.nodeName(),
-            new Procfs(),
-            hugePages,
-            config.maxOperations());
+        OperationService.builder(components, new OperationJournal(config.journalDir()), executor)
+            .clock(clock)
+            .nodeName(config.nodeName())
+            .hugePages(hugePages)
+            .capacity(config.maxOperations())
+            .start();
     ops.recovered().forEach(r -> LOG.infof("recovered operation %s", r));
     return ops;
   }

@@ -1,7 +1,7 @@
 package dev.warmstart.agent;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.operation.OperationService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import java.nio.file.Files;

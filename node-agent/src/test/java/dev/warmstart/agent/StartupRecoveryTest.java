@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.hasItem;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warmstart.agent.ops.OperationJournal;
+import dev.warmstart.agent.operation.OperationJournal;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.OperationKind;
 import dev.warmstart.api.agent.OperationRequest;

@@ -36,63 +36,6 @@ public record RestoreRequest(
     ImageTransfer importFrom,
     String expectedImageDigest) {
 
-  public RestoreRequest(
-      String imageName,
-      String intoContainerId,
-      List<String> targetGpuUuids,
-      int timeoutSeconds,
-      Boolean prepareOnly,
-      Boolean keepLocked,
-      HttpHook postRestoreHook,
-      Boolean sameGpu) {
-    this(
-        imageName,
-        intoContainerId,
-        targetGpuUuids,
-        timeoutSeconds,
-        prepareOnly,
-        keepLocked,
-        postRestoreHook,
-        sameGpu,
-        null,
-        null);
-  }
-
-  public RestoreRequest(
-      String imageName,
-      String intoContainerId,
-      List<String> targetGpuUuids,
-      int timeoutSeconds,
-      Boolean prepareOnly,
-      Boolean keepLocked,
-      HttpHook postRestoreHook) {
-    this(
-        imageName,
-        intoContainerId,
-        targetGpuUuids,
-        timeoutSeconds,
-        prepareOnly,
-        keepLocked,
-        postRestoreHook,
-        null,
-        null,
-        null);
-  }
-
-  public RestoreRequest(
-      String imageName, String intoContainerId, List<String> targetGpuUuids, int timeoutSeconds) {
-    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, null, null, null);
-  }
-
-  public RestoreRequest(
-      String imageName,
-      String intoContainerId,
-      List<String> targetGpuUuids,
-      int timeoutSeconds,
-      Boolean prepareOnly) {
-    this(imageName, intoContainerId, targetGpuUuids, timeoutSeconds, prepareOnly, null, null);
-  }
-
   public boolean hot() {
     return prepared() && Boolean.TRUE.equals(keepLocked);
   }

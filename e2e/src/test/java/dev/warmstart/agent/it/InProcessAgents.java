@@ -1,6 +1,6 @@
 package dev.warmstart.agent.it;
 
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.operator.agent.AgentRejectedException;

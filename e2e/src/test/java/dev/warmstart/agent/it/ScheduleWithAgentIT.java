@@ -3,10 +3,9 @@ package dev.warmstart.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
-import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.CheckpointTemplate;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
@@ -88,13 +87,12 @@ class ScheduleWithAgentIT {
     store = work.resolve("store");
     AgentComponents components = TestEnv.components(store);
     OperationService agentOps =
-        new OperationService(
-            components,
-            new OperationJournal(work.resolve("journal")),
-            Executors.newFixedThreadPool(2),
-            Clock.systemUTC(),
-            NODE,
-            new Procfs());
+        OperationService.builder(
+                components,
+                new OperationJournal(work.resolve("journal")),
+                Executors.newFixedThreadPool(2))
+            .nodeName(NODE)
+            .start();
     var agents = new InProcessAgents(NODE, agentOps);
     Clock real = Clock.systemUTC();
     var events = new EventRecorder(client, real);

@@ -1,6 +1,6 @@
 package dev.warmstart.agent.api;
 
-import dev.warmstart.agent.ops.AgentComponents;
+import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.store.ImageEntry;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

@@ -1,6 +1,6 @@
 package dev.warmstart.agent.api;
 
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
 import jakarta.ws.rs.Consumes;

@@ -24,7 +24,6 @@ final class RequestLimits {
 
   private static final Pattern CONTAINER_ID =
       Pattern.compile("^([a-z0-9-]{1,32}://)?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
-  private static final Pattern POD_UID = Pattern.compile("^[A-Za-z0-9-]{1,64}$");
   private static final Pattern GPU_UUID =
       Pattern.compile(
           "^GPU-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
@@ -61,7 +60,6 @@ final class RequestLimits {
             "checkpoint.target.pid must be between 1 and " + MAX_PID + ", was " + t.pid());
       }
       matches("checkpoint.target.containerId", t.containerId(), CONTAINER_ID);
-      matches("checkpoint.target.podUid", t.podUid(), POD_UID);
     }
     hook("checkpoint.preCheckpointHook", c.preCheckpointHook());
     labels(c.labels());

@@ -1,7 +1,7 @@
 package dev.warmstart.agent.api;
 
+import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.metrics.StoreUsageProbe;
-import dev.warmstart.agent.ops.AgentComponents;
 import dev.warmstart.api.agent.StoreUsage;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

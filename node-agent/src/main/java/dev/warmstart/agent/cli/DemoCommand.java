@@ -1,28 +1,18 @@
 package dev.warmstart.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.proc.ProcessTrees;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ProcessTarget;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,8 +29,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = WarmstartCli.VERSION,
     description = "Checkpoint, kill and restore a stateful sample workload.")
-final class DemoCommand extends WarmstartCli.Step {
-  private static final ObjectMapper JSON = new ObjectMapper();
+final class DemoCommand extends Step {
   private static final int MUTATIONS = 3;
 
   @Option(
@@ -79,36 +68,25 @@ final class DemoCommand extends WarmstartCli.Step {
           ExitCodes.USAGE,
           "sample workload not found at " + script + " (use --samples)");
     }
-    requireFreePort();
+    DemoWorkload.requireFreePort(port);
     String name = "demo-" + ProcessHandle.current().pid();
     Path log = Files.createTempFile("warmstart-demo-", ".log");
+    DemoWorkload sample = new DemoWorkload(script, port, sizeMib, log);
     Map<String, Long> table = new LinkedHashMap<>();
     boolean ok = false;
 
     long t = System.nanoTime();
     out.progress("starting the sample workload (" + sizeMib + " MiB of random state)");
-    Process workload =
-        new ProcessBuilder(
-                "setsid",
-                "python3",
-                script.toString(),
-                "--port",
-                Integer.toString(port),
-                "--size-mib",
-                Integer.toString(sizeMib))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .start();
+    Process workload = sample.start();
     Integer restoredPid = null;
     try {
-      awaitState(workload::isAlive, "the sample workload", workload, log);
+      sample.awaitState(workload::isAlive, "the sample workload", workload);
       long coldStart = ms(t);
       table.put("workload cold start", coldStart);
 
       JsonNode before = null;
       for (int i = 0; i < MUTATIONS; i++) {
-        before = call("POST", "/mutate", log);
+        before = sample.call("POST", "/mutate");
       }
       long counter = before.get("counter").asLong();
       String checksum = before.get("checksum").asText();
@@ -122,12 +100,10 @@ final class DemoCommand extends WarmstartCli.Step {
       StoredImage image =
           c.checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofPid((int) workload.pid()),
-                      name,
-                      false,
-                      Duration.ofMinutes(5),
-                      Map.of("sample", "demo")),
+                  CheckpointCommand.of(
+                          ProcessTarget.ofPid((int) workload.pid()), name, Duration.ofMinutes(5))
+                      .labels(Map.of("sample", "demo"))
+                      .build(),
                   out::progress);
       image.manifest().timings().forEach((k, v) -> table.put("checkpoint " + k, v));
       t = System.nanoTime();
@@ -141,7 +117,7 @@ final class DemoCommand extends WarmstartCli.Step {
           "workload killed (PID "
               + workload.pid()
               + " is free); image "
-              + WarmstartCli.mib(image.manifest().sizeBytes()));
+              + ImageViews.mib(image.manifest().sizeBytes()));
 
       t = System.nanoTime();
       RestoreResult restored =
@@ -150,62 +126,35 @@ final class DemoCommand extends WarmstartCli.Step {
       restoredPid = pid;
       restored.timings().forEach((k, v) -> table.put("restore " + k, v));
       JsonNode after =
-          awaitState(
+          sample.awaitState(
               () -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
               "the restored workload",
-              null,
-              log);
+              null);
       long restoreToAnswer = ms(t);
       table.put("restore to first answer", restoreToAnswer);
-      long next = call("POST", "/mutate", log).get("counter").asLong();
+      long next = sample.call("POST", "/mutate").get("counter").asLong();
 
-      boolean sameChecksum = after.get("checksum").asText().equals(checksum);
-      boolean sameCounter = after.get("counter").asLong() == counter && next == counter + 1;
-      ok = sameChecksum && sameCounter;
-      Map<String, Object> result = new LinkedHashMap<>();
-      result.put("ok", ok);
-      result.put("counterRecorded", counter);
-      result.put("counterRestored", after.get("counter").asLong());
-      result.put("counterNext", next);
-      result.put("checksumRecorded", checksum);
-      result.put("checksumRestored", after.get("checksum").asText());
-      result.put("pidBefore", workload.pid());
-      result.put("pidAfter", pid);
-      result.put("imageBytes", image.manifest().sizeBytes());
-      result.put("coldStartMs", coldStart);
-      result.put("restoreToFirstAnswerMs", restoreToAnswer);
-      result.put("timingsMs", table);
-      StringBuilder human = new StringBuilder();
-      human.append(String.format("%n%-32s %8s%n", "step", "ms"));
-      table.forEach((k, v) -> human.append(String.format("%-32s %8d%n", k, v)));
-      human.append(
-          String.format(
-              "%ncounter %d recorded -> %d restored -> %d after one more request (%s)%n"
-                  + "checksum of %d MiB changed after start: %s%nPID %d -> %d%n",
+      DemoReport report =
+          new DemoReport(
+              sizeMib,
               counter,
               after.get("counter").asLong(),
               next,
-              sameCounter ? "continued" : "LOST",
-              sizeMib,
-              sameChecksum ? "intact" : "CHANGED",
+              checksum,
+              after.get("checksum").asText(),
               workload.pid(),
-              pid));
-      human.append(speedNote(coldStart, restoreToAnswer, image.manifest().sizeBytes()));
-      human.append(
-          ok
-              ? "demo OK: the restored process kept the state it built after start"
-              : "demo FAILED: state was lost; workload log kept at " + log);
-      out.result(result, human.toString());
+              pid,
+              image.manifest().sizeBytes(),
+              coldStart,
+              restoreToAnswer,
+              table);
+      ok = report.ok();
+      out.result(report.json(), report.text(log));
       return ok ? ExitCodes.OK : ExitCodes.FAILED;
     } finally {
       workload.destroyForcibly();
       if (restoredPid != null) {
-        ProcessHandle.of(restoredPid)
-            .ifPresent(
-                h -> {
-                  h.descendants().forEach(ProcessHandle::destroyForcibly);
-                  h.destroyForcibly();
-                });
+        ProcessTrees.kill(restoredPid);
       }
       c.store().delete(name);
       if (ok) {
@@ -216,114 +165,12 @@ final class DemoCommand extends WarmstartCli.Step {
     }
   }
 
-  /**
-   * Why a restore can lose to a cold start on this sample: its start only fills memory, while a
-   * restore reads every page back from the image (digests first). Real workloads spend their cold
-   * start loading and warming up, which a restore skips.
-   */
-  static String speedNote(long coldStartMs, long restoreMs, long imageBytes) {
-    if (restoreMs < coldStartMs) {
-      return String.format(
-          "restore answered %.1fx sooner than a cold start (%d vs %d ms)%n",
-          (double) coldStartMs / Math.max(1, restoreMs), restoreMs, coldStartMs);
-    }
-    return String.format(
-        "restore (%d ms) was not faster than this sample's cold start (%d ms): its start only"
-            + " fills memory with random bytes, while a restore first checks the sha256 of all"
-            + " %s of the image and then has CRIU read every page back; a real workload's cold"
-            + " start (loading and warming a model) is what a restore skips%n",
-        restoreMs, coldStartMs, WarmstartCli.mib(imageBytes));
-  }
-
-  /** Refuses a port another process holds: it might answer our requests instead. */
-  private void requireFreePort() throws CliFailure {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-    } catch (IOException e) {
-      throw new CliFailure(
-          "PortInUse",
-          ExitCodes.CONFLICT,
-          "port "
-              + port
-              + " on 127.0.0.1 is in use by another process ("
-              + e.getMessage()
-              + "): choose a free one with --port");
-    }
-  }
-
   private Path samplesDir() {
     if (samples != null) {
       return samples;
     }
     String env = System.getenv("WARMSTART_SAMPLES");
     return Path.of(env != null ? env : "samples");
-  }
-
-  /** A request the workload must answer now; if not, the failure names its kept log. */
-  private JsonNode call(String method, String path, Path log)
-      throws InterruptedException, CliFailure {
-    try {
-      return send(method, path);
-    } catch (IOException e) {
-      throw workloadFailure(method + " " + path + " failed: " + e.getMessage(), log);
-    }
-  }
-
-  private JsonNode send(String method, String path) throws IOException, InterruptedException {
-    HttpRequest req =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(30))
-            .method(method, HttpRequest.BodyPublishers.noBody())
-            .build();
-    // A client per request: no pooled connection may outlive the checkpointed server's socket.
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) {
-      throw new IOException(method + " " + path + " answered HTTP " + r.statusCode());
-    }
-    return JSON.readTree(r.body());
-  }
-
-  /**
-   * Waits for the workload's first answer while watching that it lives: a workload that dies is
-   * reported at once, with the end of its log.
-   */
-  private JsonNode awaitState(BooleanSupplier alive, String what, Process process, Path log)
-      throws InterruptedException, CliFailure {
-    Duration timeout = Duration.ofSeconds(60L + sizeMib / 8);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String last = "no answer";
-    while (System.nanoTime() < deadline) {
-      if (!alive.getAsBoolean()) {
-        String exit = process != null ? " with code " + process.waitFor() : "";
-        throw workloadFailure(what + " exited" + exit + " before answering", log);
-      }
-      try {
-        return send("GET", "/state");
-      } catch (IOException e) {
-        last = String.valueOf(e.getMessage());
-      }
-      Thread.sleep(50);
-    }
-    throw workloadFailure(
-        what + " did not answer on port " + port + " within " + timeout + " (" + last + ")", log);
-  }
-
-  private static CliFailure workloadFailure(String message, Path log) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(log);
-    } catch (IOException e) {
-      lines = List.of("(log unreadable: " + e.getMessage() + ")");
-    }
-    List<String> tail = lines.subList(Math.max(0, lines.size() - 15), lines.size());
-    return new CliFailure(
-        "WorkloadFailed",
-        ExitCodes.FAILED,
-        message
-            + "; its log is kept at "
-            + log
-            + (tail.isEmpty() ? " (empty)" : " and ends with:\n  " + String.join("\n  ", tail)));
   }
 
   private static long ms(long startNanos) {

@@ -1,6 +1,6 @@
 package dev.warmstart.agent.gpu;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDriver;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.agent.cuda.CudaException;
@@ -42,7 +42,7 @@ public final class GpuActivator {
    * and is unlocked, a LOCKED one (a Hot standby) is only unlocked.
    */
   public Activation activate(List<Integer> tree, List<GpuPair> remap, Duration timeout)
-      throws CriuFailure {
+      throws OperationFailure {
     return run(tree, remap, timeout, true);
   }
 
@@ -51,17 +51,17 @@ public final class GpuActivator {
    * Hot standby, whose activation is only the unlock.
    */
   public Activation restoreLocked(List<Integer> tree, List<GpuPair> remap, Duration timeout)
-      throws CriuFailure {
+      throws OperationFailure {
     return run(tree, remap, timeout, false);
   }
 
   private Activation run(List<Integer> tree, List<GpuPair> remap, Duration timeout, boolean unlock)
-      throws CriuFailure {
+      throws OperationFailure {
     CudaDriver cuda =
         gpus.cuda()
             .orElseThrow(
                 () ->
-                    new CriuFailure(
+                    new OperationFailure(
                         ErrorReason.IncompatibleGpu,
                         "cannot activate: no CUDA driver here (" + gpus.unavailableReason() + ")"));
     long t0 = System.nanoTime();
@@ -76,7 +76,7 @@ public final class GpuActivator {
             .ifPresentOrElse(
                 s -> states.put(pid, s), () -> answers.add(pid + ": " + a.driverAnswer()));
       } catch (CudaException e) {
-        throw new CriuFailure(
+        throw new OperationFailure(
             ErrorReason.GpuRestoreFailed, "cannot read the CUDA state of " + pid + ": " + e, e);
       }
     }
@@ -105,16 +105,16 @@ public final class GpuActivator {
         } catch (ExecutionException e) {
           errors.add("process " + pids.get(i) + ": " + e.getCause().getMessage());
         } catch (TimeoutException e) {
-          throw new CriuFailure(
+          throw new OperationFailure(
               ErrorReason.Timeout,
               "the driver did not restore process " + pids.get(i) + " within " + timeout);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw new CriuFailure(ErrorReason.Interrupted, "activation interrupted", e);
+          throw new OperationFailure(ErrorReason.Interrupted, "activation interrupted", e);
         }
       }
       if (!errors.isEmpty()) {
-        throw new CriuFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
+        throw new OperationFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
       }
       Map<String, Long> timings = new LinkedHashMap<>();
       timings.put("cudaScan", scanMs);
@@ -140,10 +140,10 @@ public final class GpuActivator {
       boolean unlock,
       List<String> agentAnswers,
       long t0)
-      throws CriuFailure {
+      throws OperationFailure {
     String agentSaid = "the agent's driver: " + String.join("; ", agentAnswers);
     if (!fresh.available()) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.InvalidRequest,
           "no process of tree "
               + tree
@@ -155,7 +155,7 @@ public final class GpuActivator {
     try {
       a = fresh.activate(tree, remap, !unlock, timeout);
     } catch (IOException e) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.GpuRestoreFailed, "activation failed: " + e.getMessage() + "; " + agentSaid);
     }
     List<String> errors = new ArrayList<>();
@@ -175,14 +175,14 @@ public final class GpuActivator {
       errors.add(a.error());
     }
     if (!errors.isEmpty()) {
-      throw new CriuFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
+      throw new OperationFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
     }
     if (pids.isEmpty()) {
       String freshSaid =
           a.processes().stream()
               .map(p -> p.pid() + ": " + (p.note().isEmpty() ? p.initial() : p.note()))
               .collect(java.util.stream.Collectors.joining("; "));
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.InvalidRequest,
           "no process of tree "
               + tree

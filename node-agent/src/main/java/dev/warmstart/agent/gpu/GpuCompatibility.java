@@ -1,6 +1,6 @@
 package dev.warmstart.agent.gpu;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDevice;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.agent.cuda.CudaException;
@@ -9,6 +9,7 @@ import dev.warmstart.api.v1alpha1.GpuInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.stream.Collectors;
 
 /**
@@ -18,9 +19,9 @@ import java.util.stream.Collectors;
  * returns the UUID pairs the driver needs to remap onto them.
  */
 public final class GpuCompatibility {
-  private final GpuRuntime gpus;
+  private final NodeGpus gpus;
 
-  public GpuCompatibility(GpuRuntime gpus) {
+  public GpuCompatibility(NodeGpus gpus) {
     this.gpus = gpus;
   }
 
@@ -28,9 +29,9 @@ public final class GpuCompatibility {
    * gpuRemap: SameGpu. Refuses a restore (or activation) whose target GPUs are not the very GPUs of
    * the checkpoint, i.e. one that would need {@code remap}.
    */
-  public static void requireSameGpus(List<GpuPair> remap) throws CriuFailure {
+  public static void requireSameGpus(List<GpuPair> remap) throws OperationFailure {
     if (remap.stream().anyMatch(p -> !p.from().equals(p.to()))) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.IncompatibleGpu,
           "gpuRemap is SameGpu but the restore target's GPUs are not the checkpoint's ("
               + remap.stream()
@@ -46,7 +47,7 @@ public final class GpuCompatibility {
    * @param requested target GPU UUIDs (a placeholder pod's), or empty to choose here
    * @return the driver's remap pairs, every checkpointed GPU named; empty when nothing moves
    */
-  public List<GpuPair> check(GpuInfo image, List<String> requested) throws CriuFailure {
+  public List<GpuPair> check(GpuInfo image, List<String> requested) throws OperationFailure {
     if (image == null || image.processes() == null || image.processes().isEmpty()) {
       return List.of();
     }
@@ -89,7 +90,7 @@ public final class GpuCompatibility {
    */
   static List<GpuPair> completeMap(
       List<String> sources, List<String> targets, List<String> extras, List<String> pool)
-      throws CriuFailure {
+      throws OperationFailure {
     List<GpuPair> pairs = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
       pairs.add(new GpuPair(sources.get(i), targets.get(i)));
@@ -120,7 +121,7 @@ public final class GpuCompatibility {
   }
 
   private List<CudaDevice> targets(List<String> sources, List<String> requested, GpuInfo image)
-      throws CriuFailure {
+      throws OperationFailure {
     List<CudaDevice> out = new ArrayList<>();
     if (!requested.isEmpty()) {
       if (requested.size() < sources.size()) {
@@ -167,9 +168,9 @@ public final class GpuCompatibility {
   }
 
   private void checkMemory(GpuInfo image, List<String> sources, List<CudaDevice> targets)
-      throws CriuFailure {
-    if (gpus.nvml().isEmpty() || image.processes() == null) {
-      return; // not measurable here: the driver's own restore reports an out-of-memory
+      throws OperationFailure {
+    if (image.processes() == null) {
+      return;
     }
     for (int i = 0; i < sources.size(); i++) {
       String source = sources.get(i);
@@ -179,7 +180,11 @@ public final class GpuCompatibility {
               .mapToLong(p -> p.memoryBytes() == null ? 0 : p.memoryBytes() / p.uuids().size())
               .sum();
       try {
-        long free = gpus.nvml().get().memory(targets.get(i).uuid()).free();
+        OptionalLong measured = gpus.freeMemory(targets.get(i).uuid());
+        if (measured.isEmpty()) {
+          return; // not measurable here: the driver's own restore reports an out-of-memory
+        }
+        long free = measured.getAsLong();
         if (free < need) {
           throw refuse(
               "GPU "
@@ -229,7 +234,7 @@ public final class GpuCompatibility {
     return (bytes >> 20) + " MiB";
   }
 
-  private static CriuFailure refuse(String message) {
-    return new CriuFailure(ErrorReason.IncompatibleGpu, message);
+  private static OperationFailure refuse(String message) {
+    return new OperationFailure(ErrorReason.IncompatibleGpu, message);
   }
 }

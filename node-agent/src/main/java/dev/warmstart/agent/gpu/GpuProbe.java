@@ -1,6 +1,6 @@
 package dev.warmstart.agent.gpu;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDevice;
 import dev.warmstart.agent.cuda.CudaException;
 import dev.warmstart.agent.cuda.CudaProcessState;
@@ -34,7 +34,7 @@ public final class GpuProbe {
   }
 
   /** What the manifest records of the tree's GPUs; empty for a tree with no CUDA process. */
-  public Optional<GpuInfo> inspect(List<Integer> tree) throws CriuFailure {
+  public Optional<GpuInfo> inspect(List<Integer> tree) throws OperationFailure {
     if (gpus.cuda().isEmpty()) {
       return Optional.empty();
     }
@@ -51,7 +51,7 @@ public final class GpuProbe {
       }
       Optional<String> pipe = mps.mpsControlPipe(pid);
       if (pipe.isPresent()) {
-        throw new CriuFailure(
+        throw new OperationFailure(
             ErrorReason.UnsupportedWorkload,
             "process "
                 + pid
@@ -60,7 +60,7 @@ public final class GpuProbe {
                 + "): the CUDA driver cannot checkpoint MPS clients; run the workload without MPS");
       }
       if (state.get() != CudaProcessState.RUNNING) {
-        throw new CriuFailure(
+        throw new OperationFailure(
             ErrorReason.UnsupportedWorkload,
             "process "
                 + pid
@@ -113,11 +113,11 @@ public final class GpuProbe {
     }
   }
 
-  private Optional<CudaProcessState> stateOf(int pid) throws CriuFailure {
+  private Optional<CudaProcessState> stateOf(int pid) throws OperationFailure {
     try {
       return gpus.cuda().orElseThrow().processState(pid);
     } catch (CudaException e) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.GpuCheckpointFailed,
           "cannot read the CUDA state of process " + pid + ": " + e.getMessage(),
           e);

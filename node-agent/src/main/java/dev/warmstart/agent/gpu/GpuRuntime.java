@@ -6,6 +6,7 @@ import dev.warmstart.agent.cuda.CudaException;
 import dev.warmstart.agent.cuda.Nvml;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.jboss.logging.Logger;
 
 /**
@@ -20,19 +21,22 @@ public record GpuRuntime(
     List<CudaDevice> devices,
     String driverVersion,
     long cudaInitMs,
-    String unavailableReason) {
+    String unavailableReason)
+    implements NodeGpus {
   private static final Logger LOG = Logger.getLogger(GpuRuntime.class);
 
   public static GpuRuntime none(String reason) {
     return new GpuRuntime(Optional.empty(), Optional.empty(), List.of(), null, 0, reason);
   }
 
+  @Override
   public boolean available() {
     return cuda.isPresent() && !devices.isEmpty();
   }
 
-  public Optional<CudaDevice> device(String uuid) {
-    return devices.stream().filter(d -> d.uuid().equals(uuid)).findFirst();
+  @Override
+  public OptionalLong freeMemory(String uuid) throws CudaException {
+    return nvml.isEmpty() ? OptionalLong.empty() : OptionalLong.of(nvml.get().memory(uuid).free());
   }
 
   public static GpuRuntime detect(GpuSettings settings) {

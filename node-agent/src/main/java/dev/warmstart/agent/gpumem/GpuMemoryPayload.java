@@ -1,6 +1,6 @@
 package dev.warmstart.agent.gpumem;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
@@ -71,7 +71,8 @@ public final class GpuMemoryPayload {
    * Moves the managed memory of every shim in {@code tree} into {@code imageDir}. On any failure
    * the memory already moved is put back, the payload removed, and the workload keeps running.
    */
-  public Out checkpoint(List<Integer> tree, Path imageDir, Duration timeout) throws CriuFailure {
+  public Out checkpoint(List<Integer> tree, Path imageDir, Duration timeout)
+      throws OperationFailure {
     List<GpuMemoryShim> shims = finder.find(tree);
     Out done = new Out(new ArrayList<>(), imageDir, 0);
     long bytes = 0;
@@ -91,7 +92,7 @@ public final class GpuMemoryPayload {
       if (!r.ok()) {
         String back = putBackQuietly(done, timeout);
         removePayload(imageDir);
-        throw new CriuFailure(
+        throw new OperationFailure(
             ErrorReason.GpuMemoryShimFailed,
             "the GPU memory shim of pid "
                 + s.hostPid()
@@ -107,7 +108,7 @@ public final class GpuMemoryPayload {
   }
 
   /** Puts the memory back in place from the payload (after a leave-running or a failed dump). */
-  public void resume(Out out, Duration timeout) throws CriuFailure {
+  public void resume(Out out, Duration timeout) throws OperationFailure {
     for (GpuMemoryShim s : out.shims()) {
       ShimReply r = call(s, "RESUME", payloadDir(out.imageDir(), s.nsPid()), timeout);
       if (!r.ok()) {
@@ -121,7 +122,7 @@ public final class GpuMemoryPayload {
     try {
       resume(out, timeout);
       return "";
-    } catch (CriuFailure e) {
+    } catch (OperationFailure e) {
       return "; putting the memory back failed too: " + e.getMessage();
     }
   }
@@ -131,7 +132,7 @@ public final class GpuMemoryPayload {
    * have one for every process the payload was taken from. The caller kills the tree on failure:
    * without its memory it must not run.
    */
-  public void restore(List<Integer> tree, Path imageDir, Duration timeout) throws CriuFailure {
+  public void restore(List<Integer> tree, Path imageDir, Duration timeout) throws OperationFailure {
     Map<Integer, Path> payloads = payloads(imageDir);
     Map<Integer, GpuMemoryShim> shims = new HashMap<>();
     for (GpuMemoryShim s : finder.find(tree)) {
@@ -142,7 +143,7 @@ public final class GpuMemoryPayload {
       for (GpuMemoryShim s : shims.values()) {
         ShimReply st = status(s, timeout);
         if (st.ok() && "released".equals(st.figures().get("state"))) {
-          throw new CriuFailure(
+          throw new OperationFailure(
               ErrorReason.ImageIntegrityFailed,
               "the GPU memory of pid "
                   + s.hostPid()
@@ -154,7 +155,7 @@ public final class GpuMemoryPayload {
     for (Map.Entry<Integer, Path> p : payloads.entrySet()) {
       GpuMemoryShim s = shims.get(p.getKey());
       if (s == null) {
-        throw new CriuFailure(
+        throw new OperationFailure(
             ErrorReason.GpuMemoryShimFailed,
             "the image holds the GPU memory of pid "
                 + p.getKey()
@@ -178,7 +179,7 @@ public final class GpuMemoryPayload {
 
   /** RESUME or RESTORE with the payload's files, read-only: the index, then data-0.bin, ... */
   private static ShimReply call(GpuMemoryShim s, String command, Path dir, Duration timeout)
-      throws CriuFailure {
+      throws OperationFailure {
     List<Path> files = new ArrayList<>(List.of(dir.resolve(INDEX)));
     try (Stream<Path> all = Files.list(dir)) {
       all.map(p -> p.getFileName().toString())
@@ -186,11 +187,11 @@ public final class GpuMemoryPayload {
           .sorted(Comparator.comparingInt(n -> Integer.parseInt(n.substring(5, n.length() - 4))))
           .forEach(n -> files.add(dir.resolve(n)));
     } catch (IOException e) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.ImageIntegrityFailed, "cannot read the GPU memory payload " + dir + ": " + e);
     }
     if (!Files.isRegularFile(files.get(0))) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.ImageIntegrityFailed, "the GPU memory payload " + dir + " has no " + INDEX);
     }
     try {
@@ -200,17 +201,17 @@ public final class GpuMemoryPayload {
     }
   }
 
-  private static CriuFailure failure(ShimReply r, String what) {
+  private static OperationFailure failure(ShimReply r, String what) {
     ErrorReason reason =
         r.reason().equals("OutOfMemory")
             ? ErrorReason.GpuOutOfMemory
             : INTEGRITY.contains(r.reason())
                 ? ErrorReason.ImageIntegrityFailed
                 : ErrorReason.GpuMemoryShimFailed;
-    return new CriuFailure(reason, what + ": " + r);
+    return new OperationFailure(reason, what + ": " + r);
   }
 
-  private static Map<Integer, Path> payloads(Path imageDir) throws CriuFailure {
+  private static Map<Integer, Path> payloads(Path imageDir) throws OperationFailure {
     Map<Integer, Path> out = new HashMap<>();
     Path root = imageDir.resolve(DIR);
     if (!Files.isDirectory(root)) {
@@ -220,13 +221,13 @@ public final class GpuMemoryPayload {
       for (Path d : dirs.toList()) {
         String name = d.getFileName().toString();
         if (!name.matches("[0-9]+") || !Files.isDirectory(d)) {
-          throw new CriuFailure(
+          throw new OperationFailure(
               ErrorReason.ImageIntegrityFailed, "unexpected entry " + DIR + "/" + name);
         }
         out.put(Integer.parseInt(name), d);
       }
     } catch (IOException e) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.ImageIntegrityFailed, "cannot read the GPU memory payload: " + e, e);
     }
     return out;

@@ -1,7 +1,7 @@
 package dev.warmstart.agent.metrics;
 
 import dev.warmstart.agent.AgentConfig;
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.operation.OperationService;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;

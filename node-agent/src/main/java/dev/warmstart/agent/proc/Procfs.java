@@ -18,8 +18,16 @@ public final class Procfs {
     this(Path.of("/proc"));
   }
 
-  Procfs(Path proc) {
+  private Procfs(Path proc) {
     this.proc = proc;
+  }
+
+  /**
+   * Facts read from another directory laid out as /proc: a test's fake process table, so that
+   * decisions made from /proc are checked without root or real processes.
+   */
+  public static Procfs at(Path procRoot) {
+    return new Procfs(procRoot);
   }
 
   public boolean exists(int pid) {

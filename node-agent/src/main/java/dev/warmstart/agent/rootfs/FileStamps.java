@@ -1,6 +1,6 @@
 package dev.warmstart.agent.rootfs;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
@@ -111,7 +111,7 @@ public final class FileStamps {
    */
   public static void check(
       List<Manifest.FileStamp> stamps, Function<Manifest.FileStamp, Optional<Path>> hostPath)
-      throws CriuFailure {
+      throws OperationFailure {
     if (stamps == null) {
       return;
     }
@@ -153,8 +153,8 @@ public final class FileStamps {
     }
   }
 
-  private static CriuFailure changed(String what, Manifest.FileStamp s) {
-    return new CriuFailure(
+  private static OperationFailure changed(String what, Manifest.FileStamp s) {
+    return new OperationFailure(
         ErrorReason.FileChanged,
         "file "
             + what

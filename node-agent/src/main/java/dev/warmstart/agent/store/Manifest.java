@@ -25,33 +25,119 @@ public record Manifest(
     WritableLayer writableLayer,
     List<FileStamp> externalFiles) {
 
-  /** A manifest without the container's writable layer and file stamps (host trees, old images). */
-  public Manifest(
-      int formatVersion,
-      String name,
-      String createdAt,
-      String node,
-      String criuVersion,
-      Source source,
-      List<FileEntry> files,
-      long sizeBytes,
-      Map<String, Long> timings,
-      Map<String, String> labels,
-      GpuInfo gpu) {
-    this(
-        formatVersion,
-        name,
-        createdAt,
-        node,
-        criuVersion,
-        source,
-        files,
-        sizeBytes,
-        timings,
-        labels,
-        gpu,
-        null,
-        null);
+  /**
+   * A manifest of format {@link #FORMAT_VERSION} for {@code name}; the rest added by the builder.
+   */
+  public static Builder builder(String name) {
+    return new Builder(FORMAT_VERSION, name);
+  }
+
+  /** This manifest's fields in a builder, to change some of them. */
+  public Builder toBuilder() {
+    Builder b = new Builder(formatVersion, name);
+    b.createdAt = createdAt;
+    b.node = node;
+    b.criuVersion = criuVersion;
+    b.source = source;
+    b.files = files;
+    b.sizeBytes = sizeBytes;
+    b.timings = timings;
+    b.labels = labels;
+    b.gpu = gpu;
+    b.writableLayer = writableLayer;
+    b.externalFiles = externalFiles;
+    return b;
+  }
+
+  /** Builds a {@link Manifest}; a field not given is absent (null, 0). */
+  public static final class Builder {
+    private final int formatVersion;
+    private final String name;
+    private String createdAt;
+    private String node;
+    private String criuVersion;
+    private Source source;
+    private List<FileEntry> files;
+    private long sizeBytes;
+    private Map<String, Long> timings;
+    private Map<String, String> labels;
+    private GpuInfo gpu;
+    private WritableLayer writableLayer;
+    private List<FileStamp> externalFiles;
+
+    private Builder(int formatVersion, String name) {
+      this.formatVersion = formatVersion;
+      this.name = name;
+    }
+
+    public Builder createdAt(String createdAt) {
+      this.createdAt = createdAt;
+      return this;
+    }
+
+    public Builder node(String node) {
+      this.node = node;
+      return this;
+    }
+
+    public Builder criuVersion(String criuVersion) {
+      this.criuVersion = criuVersion;
+      return this;
+    }
+
+    public Builder source(Source source) {
+      this.source = source;
+      return this;
+    }
+
+    /** The image's files (without the manifest) and their total size. */
+    public Builder files(List<FileEntry> files, long sizeBytes) {
+      this.files = files;
+      this.sizeBytes = sizeBytes;
+      return this;
+    }
+
+    public Builder timings(Map<String, Long> timings) {
+      this.timings = timings;
+      return this;
+    }
+
+    public Builder labels(Map<String, String> labels) {
+      this.labels = labels;
+      return this;
+    }
+
+    public Builder gpu(GpuInfo gpu) {
+      this.gpu = gpu;
+      return this;
+    }
+
+    public Builder writableLayer(WritableLayer layer) {
+      this.writableLayer = layer;
+      return this;
+    }
+
+    public Builder externalFiles(List<FileStamp> stamps) {
+      this.externalFiles = stamps;
+      return this;
+    }
+
+    public Manifest build() {
+      return new Manifest(
+          formatVersion,
+          name,
+          createdAt,
+          node,
+          criuVersion,
+          source,
+          files,
+          sizeBytes,
+          timings,
+          labels,
+          gpu,
+          writableLayer,
+          externalFiles);
+    }
   }
 
   public static final int FORMAT_VERSION = 1;

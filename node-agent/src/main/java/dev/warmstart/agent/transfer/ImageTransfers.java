@@ -1,7 +1,7 @@
 package dev.warmstart.agent.transfer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.proc.ContainerLocator;
 import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.store.ImageExistsException;
@@ -42,7 +42,7 @@ public final class ImageTransfers {
   }
 
   /** Copies a stored image into the claim's store (an older copy of that name is replaced). */
-  public StoredImage export(StoredImage image, ImageTransfer to) throws CriuFailure {
+  public StoredImage export(StoredImage image, ImageTransfer to) throws OperationFailure {
     ImageStore remote = store(to);
     Optional<StoredImage> there = existing(remote, image.name());
     if (there.isPresent() && there.get().digest().equals(image.digest())) {
@@ -55,7 +55,8 @@ public final class ImageTransfers {
    * Makes the node's store hold the image the claim's store holds under {@code name}, with {@code
    * from.digest()}: kept if already there, else copied and checked.
    */
-  public void importImage(ImageStore local, String name, ImageTransfer from) throws CriuFailure {
+  public void importImage(ImageStore local, String name, ImageTransfer from)
+      throws OperationFailure {
     Optional<StoredImage> here = existing(local, name);
     if (here.isPresent() && here.get().digest().equals(from.digest())) {
       return;
@@ -67,7 +68,7 @@ public final class ImageTransfers {
       byte[] bytes = Files.readAllBytes(dir.resolve(Manifest.FILE_NAME));
       String digest = "sha256:" + sha256(bytes);
       if (from.digest() != null && !from.digest().equals(digest)) {
-        throw new CriuFailure(
+        throw new OperationFailure(
             ErrorReason.ImageIntegrityFailed,
             "image '"
                 + name
@@ -80,14 +81,14 @@ public final class ImageTransfers {
       try {
         manifest = JSON.readValue(bytes, Manifest.class);
       } catch (IOException e) {
-        throw new CriuFailure(
+        throw new OperationFailure(
             ErrorReason.ImageIntegrityFailed,
             "image '" + name + "' on the volume: manifest.json is not valid: " + e.getMessage(),
             e);
       }
       copy(dir, manifest, digest, local, name);
     } catch (java.nio.file.NoSuchFileException e) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.ImageNotFound,
           "no image '" + name + "' in " + root + " (" + describe(from) + ")",
           e);
@@ -96,21 +97,21 @@ public final class ImageTransfers {
     }
   }
 
-  private static CriuFailure ioFailure(String what, IOException e) {
+  private static OperationFailure ioFailure(String what, IOException e) {
     boolean full = String.valueOf(e.getMessage()).contains("No space left");
-    return new CriuFailure(
+    return new OperationFailure(
         full ? ErrorReason.NoSpace : ErrorReason.Internal, what + ": " + e.getMessage(), e);
   }
 
   /** Copies the manifest's files into {@code dest} as {@code name}; their digests must match. */
   private static StoredImage copy(
       Path from, Manifest manifest, String digest, ImageStore dest, String name)
-      throws CriuFailure {
+      throws OperationFailure {
     try (ScratchDir staging = dest.stage(name)) {
       for (Manifest.FileEntry f : manifest.files()) {
         Path target = staging.dir().resolve(f.path()).normalize();
         if (!target.startsWith(staging.dir())) {
-          throw new CriuFailure(
+          throw new OperationFailure(
               ErrorReason.ImageIntegrityFailed, "image file " + f.path() + " leaves the image");
         }
         Files.createDirectories(target.getParent());
@@ -133,18 +134,18 @@ public final class ImageTransfers {
           });
     } catch (UncheckedIOException e) {
       if (e.getCause().getCause() instanceof ImageIntegrityException x) {
-        throw new CriuFailure(ErrorReason.ImageIntegrityFailed, x.getMessage(), x);
+        throw new OperationFailure(ErrorReason.ImageIntegrityFailed, x.getMessage(), x);
       }
       throw ioFailure("copying image '" + name + "'", e.getCause());
     } catch (java.nio.file.NoSuchFileException e) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.ImageIntegrityFailed,
           "image '" + name + "': file " + e.getFile() + " listed in its manifest is missing",
           e);
     } catch (IOException e) {
       throw ioFailure("copying image '" + name + "' to " + dest.root(), e);
     } catch (ImageExistsException e) {
-      throw new CriuFailure(ErrorReason.ImageExists, e.getMessage(), e); // replace was asked
+      throw new OperationFailure(ErrorReason.ImageExists, e.getMessage(), e); // replace was asked
     }
   }
 
@@ -163,7 +164,7 @@ public final class ImageTransfers {
   }
 
   /** The image store in the claim, as the container that mounts it shows it on this node. */
-  private ImageStore store(ImageTransfer t) throws CriuFailure {
+  private ImageStore store(ImageTransfer t) throws OperationFailure {
     Path dir = volumeDir(t);
     try {
       return new ImageStore(dir);
@@ -172,9 +173,9 @@ public final class ImageTransfers {
     }
   }
 
-  private Path volumeDir(ImageTransfer t) throws CriuFailure {
+  private Path volumeDir(ImageTransfer t) throws OperationFailure {
     if (t.subPath() == null || !SUB_PATH.matcher(t.subPath()).matches()) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.InvalidRequest,
           "subPath '" + t.subPath() + "' must be relative, without '..' or empty parts");
     }
@@ -185,14 +186,14 @@ public final class ImageTransfers {
               .find(t.containerId())
               .orElseThrow(
                   () ->
-                      new CriuFailure(
+                      new OperationFailure(
                           ErrorReason.ContainerNotFound,
                           "no running container " + t.containerId() + " mounting the volume"));
     } catch (IOException | IllegalArgumentException e) {
-      throw new CriuFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
+      throw new OperationFailure(ErrorReason.ContainerNotFound, e.getMessage(), e);
     }
     if (c.sourceOf(t.mountPath()).isEmpty()) {
-      throw new CriuFailure(
+      throw new OperationFailure(
           ErrorReason.InvalidRequest,
           "container " + c.id() + " mounts nothing at " + t.mountPath());
     }

@@ -2,7 +2,7 @@ package dev.warmstart.agent.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.operation.OperationService;
 import jakarta.ws.rs.core.Response;
 import org.junit.jupiter.api.Test;
 

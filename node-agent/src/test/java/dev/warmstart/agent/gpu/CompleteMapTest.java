@@ -3,7 +3,7 @@ package dev.warmstart.agent.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.api.agent.ErrorReason;
 import java.util.List;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class CompleteMapTest {
   @Test
-  void nothingMovesNoMap() throws CriuFailure {
+  void nothingMovesNoMap() throws OperationFailure {
     assertThat(
             GpuCompatibility.completeMap(
                 List.of("A"), List.of("A"), List.of("B"), List.of("A", "B")))
@@ -23,13 +23,13 @@ class CompleteMapTest {
   }
 
   @Test
-  void aProcessThatHadOnlyItsGpuOpenMapsThatOne() throws CriuFailure {
+  void aProcessThatHadOnlyItsGpuOpenMapsThatOne() throws OperationFailure {
     assertThat(GpuCompatibility.completeMap(List.of("A"), List.of("B"), List.of(), List.of("B")))
         .containsExactly(new GpuPair("A", "B"));
   }
 
   @Test
-  void anOpenUnusedGpuThatBecomesATargetIsSwappedOntoAFreeOne() throws CriuFailure {
+  void anOpenUnusedGpuThatBecomesATargetIsSwappedOntoAFreeOne() throws OperationFailure {
     assertThat(
             GpuCompatibility.completeMap(
                 List.of("A"), List.of("B"), List.of("B"), List.of("A", "B")))
@@ -37,7 +37,7 @@ class CompleteMapTest {
   }
 
   @Test
-  void openUnusedGpusStayWhereTheyAreWhenFree() throws CriuFailure {
+  void openUnusedGpusStayWhereTheyAreWhenFree() throws OperationFailure {
     assertThat(
             GpuCompatibility.completeMap(
                 List.of("A"), List.of("C"), List.of("B", "C"), List.of("A", "B", "C")))
@@ -51,7 +51,8 @@ class CompleteMapTest {
                 GpuCompatibility.completeMap(
                     List.of("A"), List.of("B"), List.of("B"), List.of("B")))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
+            OperationFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
         .hasMessageContaining("held B open")
         .hasMessageContaining("as many GPUs as the workload had");
   }

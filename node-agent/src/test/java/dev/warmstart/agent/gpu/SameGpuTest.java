@@ -3,7 +3,7 @@ package dev.warmstart.agent.gpu;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.api.agent.ErrorReason;
 import java.util.List;
@@ -17,7 +17,7 @@ class SameGpuTest {
     assertThatThrownBy(
             () -> GpuCompatibility.requireSameGpus(List.of(new GpuPair("GPU-aaa", "GPU-bbb"))))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f ->
                 org.assertj.core.api.Assertions.assertThat(f.reason())
                     .isEqualTo(ErrorReason.IncompatibleGpu))

@@ -1,16 +1,14 @@
 package dev.warmstart.agent.it;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
-import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 
 /**
@@ -25,22 +23,15 @@ public final class AgentProcess {
   public static void main(String[] args) throws Exception {
     AgentComponents agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                Path.of(args[0]),
-                Path.of(args[2]),
-                Optional.empty(),
-                AgentComponents.DEFAULT_RUNC_ROOTS,
-                "test-node",
-                Map.of("CRIU_CONFIG_FILE", args[3])),
+            AgentComponents.Settings.builder(Path.of(args[0]), Path.of(args[2]), "test-node")
+                .criuEnvironment(Map.of("CRIU_CONFIG_FILE", args[3]))
+                .build(),
             Clock.systemUTC());
     OperationService ops =
-        new OperationService(
-            agent,
-            new OperationJournal(Path.of(args[1])),
-            Executors.newFixedThreadPool(2),
-            Clock.systemUTC(),
-            "test-node",
-            new Procfs());
+        OperationService.builder(
+                agent, new OperationJournal(Path.of(args[1])), Executors.newFixedThreadPool(2))
+            .nodeName("test-node")
+            .start();
     ops.submit(
         OperationRequest.checkpoint(
             "killed-agent",

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
@@ -35,16 +35,19 @@ class CheckpointRestoreIT {
     agent = TestEnv.components(store);
   }
 
-  private StoredImage checkpoint(Workload w, String name, boolean leaveRunning) throws CriuFailure {
+  private StoredImage checkpoint(Workload w, String name, boolean leaveRunning)
+      throws OperationFailure {
     return agent
         .checkpoints()
         .checkpoint(
-            new CheckpointCommand(
-                ProcessTarget.ofPid(w.pid()), name, leaveRunning, T, Map.of("test", "yes")),
+            CheckpointCommand.of(ProcessTarget.ofPid(w.pid()), name, T)
+                .leaveRunning(leaveRunning)
+                .labels(Map.of("test", "yes"))
+                .build(),
             Progress.NONE);
   }
 
-  private RestoreResult restore(String name) throws CriuFailure {
+  private RestoreResult restore(String name) throws OperationFailure {
     return agent.restores().restore(name, Optional.empty(), T, Progress.NONE);
   }
 
@@ -91,7 +94,7 @@ class CheckpointRestoreIT {
     try (Workload w = Workload.tree(64)) {
       JsonNode before = w.state(Duration.ofSeconds(60));
       CheckpointCommand stop =
-          new CheckpointCommand(ProcessTarget.ofPid(w.pid()), "gated", false, T, Map.of());
+          CheckpointCommand.of(ProcessTarget.ofPid(w.pid()), "gated", T).build();
       StoredImage image = gated.checkpoints().checkpoint(stop, Progress.NONE);
       w.process.waitFor();
       Workload.awaitGone(w.pid());
@@ -123,7 +126,7 @@ class CheckpointRestoreIT {
       assertThatThrownBy(
               () -> gated.restores().restore("gated", Optional.empty(), T, Progress.NONE))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
           .hasMessageContaining(pages.getFileName().toString())
           .hasMessageContaining("does not match its sha256");
@@ -178,10 +181,13 @@ class CheckpointRestoreIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(ProcessTarget.ofPid(999_999), "x", true, T, Map.of()),
+                        CheckpointCommand.of(ProcessTarget.ofPid(999_999), "x", T)
+                            .leaveRunning(true)
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.ProcessNotFound))
+            OperationFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.ProcessNotFound))
         .hasMessageContaining("no process with PID 999999");
   }
 
@@ -205,7 +211,7 @@ class CheckpointRestoreIT {
       }
       assertThatThrownBy(() -> restore("victim"))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
           .hasMessageContaining(pages.getFileName().toString())
           .hasMessageContaining("does not match its sha256");
@@ -215,7 +221,7 @@ class CheckpointRestoreIT {
       }
       assertThatThrownBy(() -> restore("victim"))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> assertThat(f.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed))
           .hasMessageContaining("truncated");
       assertThat(ProcessHandle.of(w.pid())).as("a refused restore touches nothing").isPresent();
@@ -229,7 +235,7 @@ class CheckpointRestoreIT {
       checkpoint(w, "busy", true);
       assertThatThrownBy(() -> restore("busy"))
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.PidInUse))
+              OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.PidInUse))
           .hasMessageContaining("PID " + w.pid() + " of the checkpointed tree is in use");
       assertThat(w.state(T).get("pid").asInt()).isEqualTo(w.pid());
     }
@@ -260,7 +266,7 @@ class CheckpointRestoreIT {
       killer.start();
       assertThatThrownBy(() -> checkpoint(w, "killed", true))
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.CriuFailed))
+              OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.CriuFailed))
           .hasMessageContaining("criu dump failed");
       killer.join();
 
@@ -286,7 +292,9 @@ class CheckpointRestoreIT {
         goodDigest =
             tiny.checkpoints()
                 .checkpoint(
-                    new CheckpointCommand(ProcessTarget.ofPid(w.pid()), "app", true, T, Map.of()),
+                    CheckpointCommand.of(ProcessTarget.ofPid(w.pid()), "app", T)
+                        .leaveRunning(true)
+                        .build(),
                     Progress.NONE)
                 .digest();
       }
@@ -296,17 +304,13 @@ class CheckpointRestoreIT {
                 () ->
                     tiny.checkpoints()
                         .checkpoint(
-                            new CheckpointCommand(
-                                ProcessTarget.ofPid(big.pid()),
-                                "app",
-                                true,
-                                T,
-                                Map.of(),
-                                null,
-                                true),
+                            CheckpointCommand.of(ProcessTarget.ofPid(big.pid()), "app", T)
+                                .leaveRunning(true)
+                                .replace(true)
+                                .build(),
                             Progress.NONE))
             .isInstanceOfSatisfying(
-                CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.NoSpace))
+                OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.NoSpace))
             .hasMessageContaining("No space left");
         Thread.sleep(300);
         assertThat(big.state(T).get("last").asLong())

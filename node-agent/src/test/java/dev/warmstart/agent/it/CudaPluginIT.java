@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
@@ -38,13 +38,10 @@ class CudaPluginIT {
     env.put("WARMSTART_LIBCUDA", build.resolve("fake/libcuda.so.1").toString());
     env.put("FAKE_CUDA_STATE", dir.resolve("cuda-state").toString());
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            dir.resolve("store"),
-            TestEnv.criu(),
-            Optional.of(build),
-            AgentComponents.DEFAULT_RUNC_ROOTS,
-            "n1",
-            env),
+        AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+            .pluginDir(Optional.of(build))
+            .criuEnvironment(env)
+            .build(),
         Clock.systemUTC());
   }
 
@@ -79,8 +76,7 @@ class CudaPluginIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofPid((int) app.pid()), "cuda", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid((int) app.pid()), "cuda", T).build(),
                   Progress.NONE);
       assertThat(image.manifest().timings()).containsKeys("cudaInit", "gpuLock", "gpuCheckpoint");
       assertThat(image.manifest().files())
@@ -115,8 +111,7 @@ class CudaPluginIT {
           agent(Map.of())
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(pid), "cuda", false, T, Map.of()),
-                  Progress.NONE);
+                  CheckpointCommand.of(ProcessTarget.ofPid(pid), "cuda", T).build(), Progress.NONE);
       app.waitFor();
       for (int p : image.manifest().source().processes()) {
         Workload.awaitGone(p);
@@ -126,7 +121,7 @@ class CudaPluginIT {
       assertThatThrownBy(
               () -> failing.restores().restore("cuda", Optional.empty(), T, Progress.NONE))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> assertThat(f.reason()).isEqualTo(ErrorReason.GpuRestoreFailed))
           .hasMessageContaining(
               "restore of pid " + pid + " failed: error 999: fake: injected failure");

@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.rootfs.LayerSettings;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
@@ -76,8 +76,7 @@ class FaultInjectionIT {
 
   private AgentComponents agent(Path store, Map<String, String> env) throws Exception {
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            store, TestEnv.criu(), Optional.empty(), AgentComponents.DEFAULT_RUNC_ROOTS, "n1", env),
+        AgentComponents.Settings.builder(store, TestEnv.criu(), "n1").criuEnvironment(env).build(),
         Clock.systemUTC());
   }
 
@@ -158,12 +157,10 @@ class FaultInjectionIT {
                     agent
                         .checkpoints()
                         .checkpoint(
-                            new CheckpointCommand(
-                                ProcessTarget.ofPid(w.pid()),
-                                "app",
-                                true,
-                                Duration.ofSeconds(3),
-                                Map.of()),
+                            CheckpointCommand.of(
+                                    ProcessTarget.ofPid(w.pid()), "app", Duration.ofSeconds(3))
+                                .leaveRunning(true)
+                                .build(),
                             Progress.NONE));
         assertThat(Files.exists(marker)).as("CRIU had frozen and dumped the tree").isTrue();
         assertThat(requestOn(conn))
@@ -171,7 +168,7 @@ class FaultInjectionIT {
             .startsWith("HTTP/1.0 200");
         assertThat(failure)
             .isInstanceOfSatisfying(
-                CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+                OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
             .hasMessageContaining("did not finish within PT3S")
             .hasMessageContaining("undid the dump")
             .hasMessageContaining("the workload runs as before");
@@ -198,15 +195,11 @@ class FaultInjectionIT {
         conf, Files.readString(conf).replace("network-lock nftables", "network-lock skip"));
     AgentComponents agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                TestEnv.criu(),
-                Optional.empty(),
-                AgentComponents.DEFAULT_RUNC_ROOTS,
-                "n1",
-                Map.of("CRIU_CONFIG_FILE", conf.toString()),
-                LayerSettings.DEFAULT,
-                Duration.ofSeconds(1)),
+            AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+                .criuEnvironment(Map.of("CRIU_CONFIG_FILE", conf.toString()))
+                .writableLayer(LayerSettings.DEFAULT)
+                .criuStopGrace(Duration.ofSeconds(1))
+                .build(),
             Clock.systemUTC());
     try (Workload w = Workload.tree(4)) {
       w.state(T);
@@ -219,12 +212,12 @@ class FaultInjectionIT {
                             agent
                                 .checkpoints()
                                 .checkpoint(
-                                    new CheckpointCommand(
-                                        ProcessTarget.ofPid(w.pid()),
-                                        "app",
-                                        true,
-                                        Duration.ofSeconds(4),
-                                        Map.of()),
+                                    CheckpointCommand.of(
+                                            ProcessTarget.ofPid(w.pid()),
+                                            "app",
+                                            Duration.ofSeconds(4))
+                                        .leaveRunning(true)
+                                        .build(),
                                     Progress.NONE)));
         awaitFile(marker, Duration.ofSeconds(60));
         ProcessHandle criu = awaitCriu("dump", Duration.ofSeconds(10));
@@ -233,7 +226,7 @@ class FaultInjectionIT {
         Throwable failure = dump.get(2, TimeUnit.MINUTES);
         assertThat(failure)
             .isInstanceOfSatisfying(
-                CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+                OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
             .hasMessageContaining(
                 "was killed (first took 1 TCP socket(s) of the tree out of repair");
         assertThat(requestOn(conn)).startsWith("HTTP/1.0 200");
@@ -257,13 +250,10 @@ class FaultInjectionIT {
     env.put("FAKE_CUDA_DELAY_MS", "4000"); // each checkpoint and restore call takes 4 s
     AgentComponents agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                TestEnv.criu(),
-                Optional.of(build),
-                AgentComponents.DEFAULT_RUNC_ROOTS,
-                "n1",
-                env),
+            AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+                .pluginDir(Optional.of(build))
+                .criuEnvironment(env)
+                .build(),
             Clock.systemUTC());
     Path work = Files.createDirectories(dir.resolve("app"));
     Process app =
@@ -284,12 +274,12 @@ class FaultInjectionIT {
                   agent
                       .checkpoints()
                       .checkpoint(
-                          new CheckpointCommand(
-                              ProcessTarget.ofPid((int) app.pid()),
-                              "cuda",
-                              true,
-                              Duration.ofSeconds(1),
-                              Map.of()),
+                          CheckpointCommand.of(
+                                  ProcessTarget.ofPid((int) app.pid()),
+                                  "cuda",
+                                  Duration.ofSeconds(1))
+                              .leaveRunning(true)
+                              .build(),
                           Progress.NONE));
       for (int pid : tree) {
         assertThat(Files.readString(state.resolve(Integer.toString(pid))).trim())
@@ -303,7 +293,7 @@ class FaultInjectionIT {
       assertThat(Files.readString(counter)).as("the process counts on").isNotEqualTo(before);
       assertThat(failure)
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+              OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
           .hasMessageContaining("after waiting for a GPU driver call to return");
     } finally {
       app.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -353,13 +343,12 @@ class FaultInjectionIT {
           .as("the workload lives: CRIU did not finish the dump (leaveRunning=false) on its own")
           .isTrue();
       OperationService restarted =
-          new OperationService(
-              TestEnv.components(store),
-              new OperationJournal(journal),
-              Executors.newSingleThreadExecutor(),
-              Clock.systemUTC(),
-              "test-node",
-              new Procfs());
+          OperationService.builder(
+                  TestEnv.components(store),
+                  new OperationJournal(journal),
+                  Executors.newSingleThreadExecutor())
+              .nodeName("test-node")
+              .start();
       OperationStatus s = restarted.list().get(0);
       assertThat(s.state()).isEqualTo(OperationState.FAILED);
       assertThat(s.error().reason()).isEqualTo(ErrorReason.Interrupted);
@@ -383,13 +372,12 @@ class FaultInjectionIT {
     Path store = dir.resolve("store");
     Path journal = dir.resolve("journal");
     OperationService first =
-        new OperationService(
-            TestEnv.components(store),
-            new OperationJournal(journal),
-            Executors.newSingleThreadExecutor(),
-            Clock.systemUTC(),
-            "test-node",
-            new Procfs());
+        OperationService.builder(
+                TestEnv.components(store),
+                new OperationJournal(journal),
+                Executors.newSingleThreadExecutor())
+            .nodeName("test-node")
+            .start();
     try (Workload w = Workload.tree(2)) {
       w.state(T);
       OperationStatus done =
@@ -436,13 +424,12 @@ class FaultInjectionIT {
                   null)));
 
       OperationService restarted =
-          new OperationService(
-              TestEnv.components(store),
-              new OperationJournal(journal),
-              Executors.newSingleThreadExecutor(),
-              Clock.systemUTC(),
-              "test-node",
-              new Procfs());
+          OperationService.builder(
+                  TestEnv.components(store),
+                  new OperationJournal(journal),
+                  Executors.newSingleThreadExecutor())
+              .nodeName("test-node")
+              .start();
       OperationStatus s = restarted.get(done.id()).orElseThrow();
       assertThat(s.state()).as("%s", s.error()).isEqualTo(OperationState.SUCCEEDED);
       StoredImage committed = TestEnv.components(store).store().open("app");
@@ -480,8 +467,7 @@ class FaultInjectionIT {
           plugin(env)
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofPid((int) app.pid()), "cuda", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid((int) app.pid()), "cuda", T).build(),
                   Progress.NONE);
       app.waitFor();
       pids.addAll(image.manifest().source().processes());
@@ -496,7 +482,7 @@ class FaultInjectionIT {
               () -> {
                 try {
                   return slowAgent.restores().restore("cuda", Optional.empty(), T, Progress.NONE);
-                } catch (CriuFailure f) {
+                } catch (OperationFailure f) {
                   throw new java.util.concurrent.CompletionException(f);
                 }
               });
@@ -511,7 +497,7 @@ class FaultInjectionIT {
           .allMatch(p -> ProcessHandle.of(p).isPresent());
       criu.destroyForcibly(); // CRIU dies partway (OOM killer, a node problem...)
       assertThatThrownBy(() -> restore.get(2, TimeUnit.MINUTES))
-          .hasCauseInstanceOf(CriuFailure.class);
+          .hasCauseInstanceOf(OperationFailure.class);
       for (int p : pids) {
         Workload.awaitGone(p);
         assertThat(ProcessHandle.of(p)).as("no half-restored process holds %d", p).isEmpty();
@@ -530,13 +516,10 @@ class FaultInjectionIT {
 
   private AgentComponents plugin(Map<String, String> env) throws Exception {
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            dir.resolve("store"),
-            TestEnv.criu(),
-            Optional.of(TestEnv.repo().resolve("native-plugin/build")),
-            AgentComponents.DEFAULT_RUNC_ROOTS,
-            "n1",
-            env),
+        AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+            .pluginDir(Optional.of(TestEnv.repo().resolve("native-plugin/build")))
+            .criuEnvironment(env)
+            .build(),
         Clock.systemUTC());
   }
 

@@ -3,18 +3,17 @@ package dev.warmstart.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,7 +49,9 @@ class FileChangedIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(pid), "serve", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid(pid), "serve", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       // Stamped while frozen: the size CRIU recorded, not what the resumed process wrote since.
       long atCheckpoint =
@@ -67,7 +68,7 @@ class FileChangedIT {
       assertThatThrownBy(
               () -> agent.restores().restore("serve", Optional.empty(), T, Progress.NONE))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> {
                 assertThat(f.reason()).isEqualTo(ErrorReason.FileChanged);
                 assertThat(f.getMessage())
@@ -91,7 +92,9 @@ class FileChangedIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(pid), "serve", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid(pid), "serve", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       assertThat(image.manifest().externalFiles())
           .anySatisfy(

@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
+import dev.warmstart.agent.activation.ActivateCommand;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
 import dev.warmstart.agent.cuda.CudaDevice;
 import dev.warmstart.agent.gpu.GpuRuntime;
 import dev.warmstart.agent.gpu.GpuSettings;
 import dev.warmstart.agent.gpu.WarmContextPool;
-import dev.warmstart.agent.ops.ActivateCommand;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreCommand;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.restore.RestoreCommand;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
@@ -66,13 +66,10 @@ class GpuAgentIT {
     gpus = GpuRuntime.detect(settings(true, List.of()));
     agent =
         AgentComponents.create(
-            new AgentComponents.Settings(
-                dir.resolve("store"),
-                TestEnv.criu(),
-                Optional.of(build),
-                AgentComponents.DEFAULT_RUNC_ROOTS,
-                "n1",
-                env),
+            AgentComponents.Settings.builder(dir.resolve("store"), TestEnv.criu(), "n1")
+                .pluginDir(Optional.of(build))
+                .criuEnvironment(env)
+                .build(),
             Clock.systemUTC(),
             gpus);
   }
@@ -133,7 +130,7 @@ class GpuAgentIT {
         agent
             .checkpoints()
             .checkpoint(
-                new CheckpointCommand(ProcessTarget.ofPid(pids.get(0)), "gpu", false, T, Map.of()),
+                CheckpointCommand.of(ProcessTarget.ofPid(pids.get(0)), "gpu", T).build(),
                 Progress.NONE);
     app.waitFor();
     for (int p : image.manifest().source().processes()) {
@@ -225,7 +222,8 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(), true, T), Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.WARM).build(),
+                Progress.NONE);
     try {
       assertThat(prepared.prepared()).isTrue();
       for (int p : pids) {
@@ -234,7 +232,7 @@ class GpuAgentIT {
       assertThat(driverCalls("restore")).as("no driver restore yet").isEmpty();
 
       Map<String, Long> timings =
-          agent.restores().activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T));
+          agent.activations().activate(ActivateCommand.of(prepared.pid(), "gpu", T).build());
       assertThat(timings).containsKeys("gpuCheck", "gpuRestore", "gpuUnlock", "total");
       for (int p : pids) {
         assertThat(cudaState(p)).as("pid %d running after activate", p).isEqualTo("0");
@@ -246,10 +244,11 @@ class GpuAgentIT {
       assertThatThrownBy(
               () ->
                   agent
-                      .restores()
-                      .activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T)))
+                      .activations()
+                      .activate(ActivateCommand.of(prepared.pid(), "gpu", T).build()))
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
+              OperationFailure.class,
+              f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
           .hasMessageContaining("nothing to activate");
     } finally {
       Workload.kill(prepared.pid());
@@ -264,11 +263,12 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(), true, T), Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.WARM).build(),
+                Progress.NONE);
     NativeEnv.set("FAKE_CUDA_STALE", "1"); // the agent's driver state only, as seen on an H200
     try {
       Map<String, Long> timings =
-          agent.restores().activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T));
+          agent.activations().activate(ActivateCommand.of(prepared.pid(), "gpu", T).build());
       assertThat(timings).containsEntry("freshDriver", 1L).containsKeys("gpuRestore", "gpuUnlock");
       for (int p : pids) {
         assertThat(cudaState(p)).as("pid %d running after activate", p).isEqualTo("0");
@@ -276,10 +276,11 @@ class GpuAgentIT {
       assertThatThrownBy(
               () ->
                   agent
-                      .restores()
-                      .activate(new ActivateCommand(prepared.pid(), "gpu", List.of(), T)))
+                      .activations()
+                      .activate(ActivateCommand.of(prepared.pid(), "gpu", T).build()))
           .isInstanceOfSatisfying(
-              CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
+              OperationFailure.class,
+              f -> assertThat(f.reason()).isEqualTo(ErrorReason.InvalidRequest))
           .as("both drivers' answers are in the message")
           .hasMessageContaining("the agent's driver: " + pids.get(0) + ": ")
           .hasMessageContaining("a fresh process: " + pids.get(0) + ": RUNNING");
@@ -297,8 +298,7 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(), RestoreCommand.Stage.HOT, T),
-                Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.HOT).build(), Progress.NONE);
     try {
       assertThat(hot.timings()).containsKeys("gpuRestore", "gpuRestoreLocked");
       for (int p : pids) {
@@ -306,7 +306,7 @@ class GpuAgentIT {
       }
       int restoresBefore = driverCalls("restore").size();
       Map<String, Long> timings =
-          agent.restores().activate(new ActivateCommand(hot.pid(), "gpu", List.of(), T));
+          agent.activations().activate(ActivateCommand.of(hot.pid(), "gpu", T).build());
       assertThat(timings).containsKey("gpuUnlock");
       assertThat(driverCalls("restore")).as("no second GPU copy").hasSize(restoresBefore);
       for (int p : pids) {
@@ -334,7 +334,8 @@ class GpuAgentIT {
                 new dev.warmstart.agent.gpu.GpuCompatibility(mixed)
                     .check(agent.store().open("gpu").manifest().gpu(), List.of(GPU1)))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
+            OperationFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
         .hasMessageContaining("was taken on Fake GPU but GPU " + GPU1 + " is Other Fake GPU");
     NativeEnv.set("FAKE_CUDA_ODD_DEVICE", "-1");
     assertThat(agent.store().open("gpu")).as("image untouched by refusals").isNotNull();
@@ -343,9 +344,7 @@ class GpuAgentIT {
     RestoreResult r =
         agent
             .restores()
-            .restore(
-                new RestoreCommand("gpu", Optional.empty(), List.of(GPU1), false, T),
-                Progress.NONE);
+            .restore(RestoreCommand.of("gpu", T).targetGpus(List.of(GPU1)).build(), Progress.NONE);
     try {
       assertThat(driverCalls("restore"))
           .as("the plugin passed the new GPU's UUID to the driver")
@@ -362,10 +361,10 @@ class GpuAgentIT {
                 agent
                     .restores()
                     .restore(
-                        new RestoreCommand("gpu", Optional.empty(), targets, false, T),
-                        Progress.NONE))
+                        RestoreCommand.of("gpu", T).targetGpus(targets).build(), Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
+            OperationFailure.class,
+            f -> assertThat(f.reason()).isEqualTo(ErrorReason.IncompatibleGpu))
         .hasMessageContaining(message);
   }
 
@@ -378,11 +377,12 @@ class GpuAgentIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(
-                            ProcessTarget.ofPid(pids.get(0)), "gpu", true, T, Map.of()),
+                        CheckpointCommand.of(ProcessTarget.ofPid(pids.get(0)), "gpu", T)
+                            .leaveRunning(true)
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.UnsupportedWorkload))
         .hasMessageContaining("is in CUDA state LOCKED");
     assertThat(driverCalls("lock")).as("nothing was locked").isEmpty();
@@ -397,11 +397,12 @@ class GpuAgentIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(
-                            ProcessTarget.ofPid(mps.get(0)), "gpu", true, T, Map.of()),
+                        CheckpointCommand.of(ProcessTarget.ofPid(mps.get(0)), "gpu", T)
+                            .leaveRunning(true)
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class,
+            OperationFailure.class,
             f -> assertThat(f.reason()).isEqualTo(ErrorReason.UnsupportedWorkload))
         .hasMessageContaining("is an MPS client");
     assertThat(ProcessHandle.of(mps.get(0))).as("still running").isPresent();

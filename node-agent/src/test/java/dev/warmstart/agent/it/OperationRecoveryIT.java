@@ -2,9 +2,9 @@ package dev.warmstart.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.OperationJournal;
-import dev.warmstart.agent.ops.OperationService;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.operation.OperationJournal;
+import dev.warmstart.agent.operation.OperationService;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ErrorReason;
@@ -14,7 +14,6 @@ import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,8 +44,7 @@ class OperationRecoveryIT {
   }
 
   private OperationService restartAgent() throws Exception {
-    return new OperationService(
-        agent, journal, executor, Clock.systemUTC(), "test-node", new Procfs());
+    return OperationService.builder(agent, journal, executor).nodeName("test-node").start();
   }
 
   private OperationRequest checkpointOf(String key, String image) {

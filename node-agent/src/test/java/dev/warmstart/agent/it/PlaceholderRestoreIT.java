@@ -3,18 +3,17 @@ package dev.warmstart.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.Progress;
 import dev.warmstart.agent.proc.Procfs;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,8 +45,7 @@ class PlaceholderRestoreIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id), "container-app", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "container-app", T).build(),
                   Progress.NONE);
       assertThat(image.manifest().source().pidNamespace()).isEqualTo("own");
       assertThat(image.manifest().source().mounts())
@@ -119,7 +117,7 @@ class PlaceholderRestoreIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(ProcessTarget.ofPid(app), "pod-app", false, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofPid(app), "pod-app", T).build(),
                   Progress.NONE);
       assertThat(image.manifest().source().pidNamespace()).isEqualTo("shared");
 

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreCommand;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreCommand;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
@@ -55,15 +55,9 @@ class PvcStorageIT {
           nodeA
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id),
-                      "ml.shared",
-                      false,
-                      T,
-                      Map.of(),
-                      null,
-                      false,
-                      new ImageTransfer(storagePod.id, STORE, "images", null)),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "ml.shared", T)
+                      .exportTo(new ImageTransfer(storagePod.id, STORE, "images", null))
+                      .build(),
                   Progress.NONE);
     }
     Path onClaim = claim.resolve("images/ml.shared");
@@ -80,16 +74,10 @@ class PvcStorageIT {
           nodeB
               .restores()
               .restore(
-                  new RestoreCommand(
-                      "ml.shared",
-                      Optional.of(b.id),
-                      List.of(),
-                      RestoreCommand.Stage.RUN,
-                      T,
-                      null,
-                      false,
-                      new ImageTransfer(b.id, STORE, "images", image.digest()),
-                      null),
+                  RestoreCommand.of("ml.shared", T)
+                      .intoContainer(Optional.of(b.id))
+                      .importFrom(new ImageTransfer(b.id, STORE, "images", image.digest()))
+                      .build(),
                   Progress.NONE);
       assertThat(b.awaitLine("tick ")).contains("pid=1");
       assertThat(r.timings()).containsKey("import");
@@ -122,19 +110,13 @@ class PvcStorageIT {
                     nodeC
                         .restores()
                         .restore(
-                            new RestoreCommand(
-                                "ml.shared",
-                                Optional.of(c.id),
-                                List.of(),
-                                RestoreCommand.Stage.RUN,
-                                T,
-                                null,
-                                false,
-                                new ImageTransfer(c.id, STORE, "images", digest),
-                                null),
+                            RestoreCommand.of("ml.shared", T)
+                                .intoContainer(Optional.of(c.id))
+                                .importFrom(new ImageTransfer(c.id, STORE, "images", digest))
+                                .build(),
                             Progress.NONE))
             .isInstanceOfSatisfying(
-                CriuFailure.class,
+                OperationFailure.class,
                 e -> assertThat(e.reason()).isEqualTo(ErrorReason.ImageIntegrityFailed));
       }
       assertThat(nodeC.store().exists("ml.shared")).as("no bad copy kept").isFalse();

@@ -2,7 +2,7 @@ package dev.warmstart.agent.it;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.ops.AgentComponents;
+import dev.warmstart.agent.core.AgentComponents;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,9 +26,7 @@ final class TestEnv {
 
   static AgentComponents components(Path store) throws IOException {
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            store, criu(), Optional.empty(), AgentComponents.DEFAULT_RUNC_ROOTS, "test-node"),
-        Clock.systemUTC());
+        AgentComponents.Settings.builder(store, criu(), "test-node").build(), Clock.systemUTC());
   }
 
   /**
@@ -38,8 +36,9 @@ final class TestEnv {
     Path plugin = repo().resolve("native-plugin/build");
     assumeTrue(Files.exists(plugin.resolve("warmstart_cuda_plugin.so")), "native plugin not built");
     return AgentComponents.create(
-        new AgentComponents.Settings(
-            store, criu(), Optional.of(plugin), AgentComponents.DEFAULT_RUNC_ROOTS, "test-node"),
+        AgentComponents.Settings.builder(store, criu(), "test-node")
+            .pluginDir(Optional.of(plugin))
+            .build(),
         Clock.systemUTC());
   }
 

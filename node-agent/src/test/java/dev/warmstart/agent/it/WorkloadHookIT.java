@@ -3,11 +3,11 @@ package dev.warmstart.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.WorkloadHook;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.hooks.WorkloadHook;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.v1alpha1.HttpHook;
@@ -15,7 +15,6 @@ import dev.warmstart.api.v1alpha1.HttpMethod;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,11 +89,11 @@ class WorkloadHookIT {
 
     assertThatThrownBy(() -> new WorkloadHook().call(pid, hook("/broken", 8123), "pre-checkpoint"))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
+            OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
         .hasMessageContaining("pre-checkpoint hook POST /broken on port 8123 answered HTTP 500");
     assertThatThrownBy(() -> new WorkloadHook().call(pid, hook("/sleep", 8124), "pre-checkpoint"))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
+            OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed))
         .hasMessageContaining("Connection refused");
   }
 
@@ -117,7 +116,7 @@ class WorkloadHookIT {
       try {
         new WorkloadHook().call(pid, hook("/ready", port), "probe");
         break;
-      } catch (CriuFailure notYet) {
+      } catch (OperationFailure notYet) {
         if (i > 100) {
           throw notYet;
         }
@@ -128,8 +127,7 @@ class WorkloadHookIT {
     agent
         .checkpoints()
         .checkpoint(
-            new CheckpointCommand(
-                ProcessTarget.ofPid(pid), "served", false, Duration.ofMinutes(1), Map.of()),
+            CheckpointCommand.of(ProcessTarget.ofPid(pid), "served", Duration.ofMinutes(1)).build(),
             Progress.NONE);
     server.waitFor();
     Workload.awaitGone(pid);
@@ -138,13 +136,9 @@ class WorkloadHookIT {
         agent
             .restores()
             .restore(
-                new dev.warmstart.agent.ops.RestoreCommand(
-                    "served",
-                    java.util.Optional.empty(),
-                    java.util.List.of(),
-                    dev.warmstart.agent.ops.RestoreCommand.Stage.RUN,
-                    Duration.ofMinutes(1),
-                    hook("/wake", port)),
+                dev.warmstart.agent.restore.RestoreCommand.of("served", Duration.ofMinutes(1))
+                    .postRestoreHook(hook("/wake", port))
+                    .build(),
                 Progress.NONE);
     try {
       assertThat(r.timings()).containsKey("postRestoreHook");
@@ -163,16 +157,14 @@ class WorkloadHookIT {
                 agent
                     .checkpoints()
                     .checkpoint(
-                        new CheckpointCommand(
-                            ProcessTarget.ofPid(pid),
-                            "hooked",
-                            true,
-                            Duration.ofMinutes(1),
-                            Map.of(),
-                            hook("/broken", 8123)),
+                        CheckpointCommand.of(
+                                ProcessTarget.ofPid(pid), "hooked", Duration.ofMinutes(1))
+                            .leaveRunning(true)
+                            .preCheckpointHook(hook("/broken", 8123))
+                            .build(),
                         Progress.NONE))
         .isInstanceOfSatisfying(
-            CriuFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed));
+            OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.HookFailed));
     assertThat(agent.store().list()).isEmpty();
     assertThat(ProcessHandle.of(pid)).isPresent();
   }

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.warmstart.agent.criu.CriuFailure;
-import dev.warmstart.agent.ops.AgentComponents;
-import dev.warmstart.agent.ops.CheckpointCommand;
-import dev.warmstart.agent.ops.Progress;
-import dev.warmstart.agent.ops.RestoreResult;
+import dev.warmstart.agent.checkpoint.CheckpointCommand;
+import dev.warmstart.agent.core.AgentComponents;
+import dev.warmstart.agent.core.OperationFailure;
+import dev.warmstart.agent.core.Progress;
+import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.rootfs.LayerArchive;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,8 +85,9 @@ class WritableLayerIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id), "changed-rootfs", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "changed-rootfs", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       long checkpointMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
@@ -173,8 +173,9 @@ class WritableLayerIT {
           agent
               .checkpoints()
               .checkpoint(
-                  new CheckpointCommand(
-                      ProcessTarget.ofContainer(a.id), "changed-volume", true, T, Map.of()),
+                  CheckpointCommand.of(ProcessTarget.ofContainer(a.id), "changed-volume", T)
+                      .leaveRunning(true)
+                      .build(),
                   Progress.NONE);
       assertThat(checkpoint.manifest().externalFiles())
           .anySatisfy(
@@ -189,7 +190,7 @@ class WritableLayerIT {
               () ->
                   agent.restores().restore("changed-volume", Optional.of(b.id()), T, Progress.NONE))
           .isInstanceOfSatisfying(
-              CriuFailure.class,
+              OperationFailure.class,
               f -> {
                 assertThat(f.reason()).isEqualTo(ErrorReason.FileChanged);
                 assertThat(f.getMessage()).contains("/data/state").contains("after the change");

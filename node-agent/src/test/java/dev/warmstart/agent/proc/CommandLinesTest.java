@@ -56,7 +56,7 @@ class CommandLinesTest {
     Files.createDirectories(proc.resolve("42"));
     Files.write(
         proc.resolve("42/cmdline"), "vllm\0serve\0--api-key\0sk-abc\0--port\08000\0".getBytes());
-    assertThat(new Procfs(proc).cmdline(42))
+    assertThat(Procfs.at(proc).cmdline(42))
         .isEqualTo("vllm serve --api-key <redacted> --port 8000")
         .doesNotContain("sk-abc");
   }

@@ -542,10 +542,14 @@ import_images() {
   local t
   local socks=("$sock")
   [ "$(cat "$state/nodes" 2>/dev/null)" = 2 ] && socks+=("$n2/run-containerd/containerd.sock")
-  local s
+  # One import per node at a time, the nodes in parallel.
+  local s pids=() rc=0
   for s in "${socks[@]}"; do
-    for t in "$@"; do "$deb_root/usr/bin/ctr" --address "$s" -n k8s.io images import "$t" >&2; done
+    (for t in "$@"; do "$deb_root/usr/bin/ctr" --address "$s" -n k8s.io images import "$t" >&2; done) &
+    pids+=($!)
   done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ $rc = 0 ] || die "importing images failed"
 }
 
 nodes=${WARMSTART_CLUSTER_NODES:-1}

@@ -364,7 +364,9 @@ up() {
   [ "$(id -u)" = 0 ] || die "must run as root (containers, network namespaces, cgroups)"
   if [ -f "$state/pids/kube-apiserver" ] && kill -0 "$(cat "$state/pids/kube-apiserver")" 2>/dev/null &&
     kc get --raw /readyz >/dev/null 2>&1; then
-    log "cluster already up ($state)"; return
+    local running; running=$(cat "$state/nodes" 2>/dev/null || echo 1)
+    [ "$running" = "$nodes" ] || die "a cluster of $running node(s) is up ($state): run down first for $nodes"
+    log "cluster of $running node(s) already up ($state)"; return
   fi
   [ ! -e "$state" ] || { log "leftovers of an earlier cluster in $state: tearing them down first"; down; }
   for c in runc openssl iptables nsenter ip make gcc; do

@@ -7,7 +7,8 @@
 #                                    the nodes (WARMSTART_CLUSTER_NODES=2 does the same as --nodes 2)
 #   scripts/local-cluster.sh down    stop everything and put the machine back as it was found
 #   scripts/local-cluster.sh env     print KUBECONFIG and PATH (for: eval "$(scripts/local-cluster.sh env)")
-#   scripts/local-cluster.sh import IMAGE.tar...   load image archives into every node's containerd
+#   scripts/local-cluster.sh import [--node 1|2] IMAGE.tar...   load image archives into every
+#                                    node's containerd (or into that node's only)
 #
 # Where things come from (nothing from a container registry):
 #   Kubernetes (server binaries + kubectl): built from the Go module proxy by scripts/k8s-build/build.sh,
@@ -544,6 +545,14 @@ import_images() {
   local t
   local socks=("$sock")
   [ "$(cat "$state/nodes" 2>/dev/null)" = 2 ] && socks+=("$n2/run-containerd/containerd.sock")
+  if [ "${1:-}" = --node ]; then
+    case "${2:-}" in
+      1) socks=("$sock") ;;
+      2) [ ${#socks[@]} = 2 ] || die "--node 2: the cluster has one node"; socks=("${socks[1]}") ;;
+      *) die "--node: 1 or 2" ;;
+    esac
+    shift 2
+  fi
   # One import per node at a time, the nodes in parallel.
   local s pids=() rc=0
   for s in "${socks[@]}"; do
@@ -568,5 +577,5 @@ case "${1:-}" in
     ;;
   import) shift; import_images "$@" ;;
   build) build_kubernetes; fetch_debian; build_pause_image ;;
-  *) sed -n '2,11p' "$0"; exit 2 ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
 esac

@@ -100,8 +100,14 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
     LocalCluster.run(
         List.of(LocalCluster.REPO.resolve("scripts/build-images.sh").toString(), images.toString()),
         Map.of());
+    // The operator runs on the first node only (the second is tainted); the agent image (agent,
+    // storage pods, placeholders' init containers) and the workload's on every node.
+    LocalCluster.run(
+        List.of(
+            script.toString(), "import", "--node", "1", images.resolve("operator.tar").toString()),
+        Map.of());
     List<String> importCmd = new ArrayList<>(List.of(script.toString(), "import"));
-    for (String i : List.of("operator", "node-agent", "cpu-workload")) {
+    for (String i : List.of("node-agent", "cpu-workload")) {
       importCmd.add(images.resolve(i + ".tar").toString());
     }
     LocalCluster.run(importCmd, Map.of());

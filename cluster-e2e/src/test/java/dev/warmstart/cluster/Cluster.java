@@ -26,7 +26,25 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class Cluster implements ExtensionContext.Store.CloseableResource {
   public static final String RELEASE = "ws";
   public static final String SYSTEM_NS = "warmstart-system";
+
+  /** The node every pod lands on unless it names another (scripts/local-cluster.sh). */
   public static final String NODE = "warmstart-node";
+
+  /**
+   * The second node: its own containerd, kubelet root and agent store; tainted so that only pods
+   * that name it (spec.nodeName) or tolerate the taint (the agent DaemonSet) run there.
+   */
+  public static final String NODE2 = "warmstart-node2";
+
+  /** Node 2's directories on the host, bound in its mount namespace to the per-node paths. */
+  public static final Path NODE2_DIR = Path.of("/var/lib/warmstart-cluster/node2");
+
+  /**
+   * Nodes of the suite's cluster: two, so that a restore on another node is tested too
+   * (WARMSTART_CLUSTER_NODES=1 for one, CrossNodeRestoreIT then skips, or fails where required).
+   */
+  private static final String NODES = System.getenv().getOrDefault("WARMSTART_CLUSTER_NODES", "2");
+
   public static final String WORKLOAD_IMAGE = "warmstart.local/cpu-workload:dev";
   private static final String STATE = "/var/lib/warmstart-cluster";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -76,14 +94,20 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
   }
 
   private static Cluster startOn(Path script, Path kubeconfig, boolean startedHere, Instant t0) {
-    LocalCluster.run(List.of(script.toString(), "up"), Map.of());
+    LocalCluster.run(List.of(script.toString(), "up"), Map.of("WARMSTART_CLUSTER_NODES", NODES));
     Path kubectl = kubectlPath(script);
     Path images = Path.of(System.getProperty("warmstart.images.dir", "target/images"));
     LocalCluster.run(
         List.of(LocalCluster.REPO.resolve("scripts/build-images.sh").toString(), images.toString()),
         Map.of());
+    // The operator runs on the first node only (the second is tainted); the agent image (agent,
+    // storage pods, placeholders' init containers) and the workload's on every node.
+    LocalCluster.run(
+        List.of(
+            script.toString(), "import", "--node", "1", images.resolve("operator.tar").toString()),
+        Map.of());
     List<String> importCmd = new ArrayList<>(List.of(script.toString(), "import"));
-    for (String i : List.of("operator", "node-agent", "cpu-workload")) {
+    for (String i : List.of("node-agent", "cpu-workload")) {
       importCmd.add(images.resolve(i + ".tar").toString());
     }
     LocalCluster.run(importCmd, Map.of());
@@ -155,8 +179,20 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
         .waitUntilReady(3, TimeUnit.MINUTES);
     await(
         Duration.ofMinutes(3),
-        "the agent DaemonSet to be ready",
-        () -> agentPod() != null && isReady(agentPod()));
+        "the agent DaemonSet to be ready on every node",
+        () -> {
+          var ds =
+              client.apps().daemonSets().inNamespace(SYSTEM_NS).withName(RELEASE + "-agent").get();
+          int nodes = client.nodes().list().getItems().size();
+          return ds != null
+              && ds.getStatus() != null
+              && ds.getStatus().getDesiredNumberScheduled() != null
+              && ds.getStatus().getDesiredNumberScheduled() == nodes
+              && ds.getStatus().getNumberReady() != null
+              && ds.getStatus().getNumberReady() == nodes
+              && agentPod() != null
+              && isReady(agentPod());
+        });
   }
 
   private static Path valuesFile() {
@@ -303,7 +339,12 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
     }
   }
 
+  /** The agent pod of {@link #NODE}, where the tests' workloads run. */
   public Pod agentPod() {
+    return agentPod(NODE);
+  }
+
+  public Pod agentPod(String node) {
     return client
         .pods()
         .inNamespace(SYSTEM_NS)
@@ -312,8 +353,14 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
         .getItems()
         .stream()
         .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(p -> node.equals(p.getSpec().getNodeName()))
         .findFirst()
         .orElse(null);
+  }
+
+  /** Whether this cluster has the second node (a reused one-node cluster has not). */
+  public boolean hasNode2() {
+    return client.nodes().withName(NODE2).get() != null;
   }
 
   /** The agents' TLS Secret as the chart made it (certificate, key and CA, base64). */

@@ -65,6 +65,7 @@ public final class LocalCluster implements BeforeAllCallback {
             "curl",
             "ip",
             "nsenter",
+            "unshare",
             "iptables",
             "openssl",
             "gcc",

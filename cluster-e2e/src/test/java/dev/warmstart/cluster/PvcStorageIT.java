@@ -17,8 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A checkpoint kept on a PersistentVolumeClaim (a hostPath PersistentVolume, ReadWriteOnce, bound
  * by the real controller manager): the agent writes the image onto the claim through the storage
  * pod, the node-local copy is then deleted, and a restore must read the image from the claim
- * (copied to the node and checked first). One node only: that another node can restore from the
- * claim is shown by the agent test with two stores (node-agent PvcStorageIT), not here.
+ * (copied to the node and checked first). All on the first node (the placeholder is not pinned, and
+ * the second node's taint keeps it off there); the restore on the other node, from that node's own
+ * store, is CrossNodeRestoreIT.
  */
 @ExtendWith(LocalCluster.class)
 class PvcStorageIT {

@@ -32,6 +32,7 @@ import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.status.ScheduleStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -495,15 +496,16 @@ class SpecFieldsTest {
     return new Reconcile<>(
         client,
         GpuRestore.class,
-        new RestoreWorkflow(
+        LiveRestoreWorld.steps(
+            client,
+            new RestoreWorkflow(
                 client,
                 agents,
                 new RestoreStatusFactory(clock),
                 events(),
                 new OperatorMetrics(new SimpleMeterRegistry()),
                 new TestConfig(),
-                clock)
-            ::step,
+                clock)),
         clock);
   }
 

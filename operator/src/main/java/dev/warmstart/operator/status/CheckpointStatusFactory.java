@@ -114,6 +114,19 @@ public class CheckpointStatusFactory {
         msg);
   }
 
+  /** The operator failed unexpectedly on this checkpoint; phase kept, the reconcile is retried. */
+  public GpuCheckpointStatus reconcileError(GpuCheckpoint cr, String message) {
+    GpuCheckpointStatus s = current(cr);
+    return build(
+        cr,
+        s.phase(),
+        s.nodeName(),
+        s.operationId(),
+        s.attempts(),
+        message,
+        cond(cr, s.conditions(), Progressing, Unknown, ConditionReason.ReconcileError, message));
+  }
+
   public GpuCheckpointStatus failed(GpuCheckpoint cr, ConditionReason reason, String message) {
     GpuCheckpointStatus s = current(cr);
     List<Condition> c = cond(cr, s.conditions(), Progressing, False, reason, message);

@@ -219,6 +219,20 @@ public class RestoreStatusFactory {
         msg);
   }
 
+  /** The operator failed unexpectedly on this restore; phase kept, the reconcile is retried. */
+  public GpuRestoreStatus reconcileError(GpuRestore cr, String message) {
+    GpuRestoreStatus s = current(cr);
+    return build(
+        cr,
+        s.phase(),
+        s.nodeName(),
+        s.podName(),
+        s.operationId(),
+        s.attempts(),
+        message,
+        cond(cr, s.conditions(), Progressing, Unknown, ConditionReason.ReconcileError, message));
+  }
+
   /** Terminal failure after work began (the placeholder conditions follow a pod failure). */
   public GpuRestoreStatus failed(GpuRestore cr, ConditionReason reason, String message) {
     GpuRestoreStatus s = current(cr);

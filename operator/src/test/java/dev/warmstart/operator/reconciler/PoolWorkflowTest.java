@@ -29,6 +29,7 @@ import dev.warmstart.operator.status.PoolStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -79,9 +80,16 @@ class PoolWorkflowTest {
         new Reconcile<>(
             client,
             GpuRestore.class,
-            new RestoreWorkflow(
-                    client, agents, new RestoreStatusFactory(clock), events, metrics, config, clock)
-                ::step,
+            LiveRestoreWorld.steps(
+                client,
+                new RestoreWorkflow(
+                    client,
+                    agents,
+                    new RestoreStatusFactory(clock),
+                    events,
+                    metrics,
+                    config,
+                    clock)),
             clock);
     pools =
         new Reconcile<>(

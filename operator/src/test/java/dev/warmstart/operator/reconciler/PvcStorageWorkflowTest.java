@@ -25,6 +25,7 @@ import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -77,15 +78,16 @@ class PvcStorageWorkflowTest {
         new Reconcile<>(
             client,
             GpuRestore.class,
-            new RestoreWorkflow(
+            LiveRestoreWorld.steps(
+                client,
+                new RestoreWorkflow(
                     client,
                     agents,
                     new RestoreStatusFactory(clock),
                     events,
                     metrics,
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
     cluster.runningPod("llm-0", "gpu-1");
   }

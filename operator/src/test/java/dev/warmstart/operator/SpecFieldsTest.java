@@ -32,6 +32,7 @@ import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.status.ScheduleStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
@@ -480,15 +481,16 @@ class SpecFieldsTest {
     return new Reconcile<>(
         client,
         GpuCheckpoint.class,
-        new CheckpointWorkflow(
+        LiveCheckpointWorld.steps(
+            client,
+            new CheckpointWorkflow(
                 client,
                 agents,
                 new CheckpointStatusFactory(clock),
                 events(),
                 new OperatorMetrics(new SimpleMeterRegistry()),
                 new TestConfig(),
-                clock)
-            ::step,
+                clock)),
         clock);
   }
 

@@ -16,6 +16,7 @@ import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
 import dev.warmstart.api.v1alpha1.RestorePhase;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -131,7 +132,7 @@ public class RestoreStatusFactory {
     List<Condition> c =
         cond(cr, s.conditions(), Progressing, False, ConditionReason.Succeeded, msg);
     c = cond(cr, c, Ready, True, ConditionReason.Succeeded, msg);
-    Map<String, Long> all = new java.util.LinkedHashMap<>();
+    Map<String, Long> all = new LinkedHashMap<>();
     if (s.timings() != null) {
       all.putAll(s.timings());
     }

@@ -7,6 +7,7 @@ import static dev.warmstart.api.v1alpha1.ConditionType.StorageAvailable;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.Condition;
 import dev.warmstart.api.v1alpha1.ConditionStatus;
+import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -137,7 +138,7 @@ public class ScheduleStatusFactory {
   private List<Condition> cond(
       GpuCheckpointSchedule cr,
       List<Condition> current,
-      dev.warmstart.api.v1alpha1.ConditionType type,
+      ConditionType type,
       ConditionStatus status,
       ConditionReason reason,
       String message) {

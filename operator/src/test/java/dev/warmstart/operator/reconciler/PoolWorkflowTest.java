@@ -29,6 +29,7 @@ import dev.warmstart.operator.status.PoolStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
@@ -63,15 +64,16 @@ class PoolWorkflowTest {
         new Reconcile<GpuCheckpoint, GpuCheckpointStatus>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     metrics,
                     config,
-                    clock)
-                ::step,
+                    clock)),
             clock);
     cluster.runningPod("llm-0", "gpu-1");
     cluster.checkpoint("ck", "llm-0");

@@ -25,6 +25,7 @@ import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
@@ -64,15 +65,16 @@ class PvcStorageWorkflowTest {
         new Reconcile<>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     metrics,
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
     restores =
         new Reconcile<>(

@@ -26,6 +26,7 @@ import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
@@ -59,15 +60,16 @@ class RestoreWorkflowTest {
         new Reconcile<GpuCheckpoint, GpuCheckpointStatus>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     metrics,
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
     cluster.runningPod("llm-0", "gpu-1");
     cluster.checkpoint("ck", "llm-0");

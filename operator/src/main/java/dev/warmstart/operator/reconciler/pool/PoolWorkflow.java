@@ -1,5 +1,6 @@
 package dev.warmstart.operator.reconciler.pool;
 
+import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuStandbyPool;
@@ -108,7 +109,7 @@ public class PoolWorkflow {
   private List<String> checkpointGpus(GpuStandbyPool pool) {
     var ck =
         client
-            .resources(dev.warmstart.api.v1alpha1.GpuCheckpoint.class)
+            .resources(GpuCheckpoint.class)
             .inNamespace(pool.getMetadata().getNamespace())
             .withName(pool.getSpec().checkpointName())
             .get();

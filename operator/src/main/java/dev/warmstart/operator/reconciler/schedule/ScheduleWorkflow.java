@@ -4,6 +4,7 @@ import dev.warmstart.api.agent.StoreUsage;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.CheckpointTemplate;
 import dev.warmstart.api.v1alpha1.ConditionStatus;
+import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
@@ -332,7 +333,7 @@ public class ScheduleWorkflow {
         && cr.getStatus().conditions().stream()
             .anyMatch(
                 c ->
-                    c.type() == dev.warmstart.api.v1alpha1.ConditionType.Accepted
+                    c.type() == ConditionType.Accepted
                         && c.status() == ConditionStatus.False
                         && cr.getMetadata().getGeneration().equals(c.observedGeneration()));
   }

@@ -28,6 +28,7 @@ import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.ScheduleStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -84,15 +85,16 @@ class ScheduleWorkflowTest {
         new Reconcile<>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     new OperatorMetrics(registry),
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
   }
 

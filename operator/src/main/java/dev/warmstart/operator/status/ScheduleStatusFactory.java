@@ -49,6 +49,29 @@ public class ScheduleStatusFactory {
       Storage storage,
       String message) {}
 
+  /** The operator failed unexpectedly on this schedule; the reconcile is retried. */
+  public GpuCheckpointScheduleStatus reconcileError(GpuCheckpointSchedule cr, String message) {
+    GpuCheckpointScheduleStatus s = current(cr);
+    List<Condition> c =
+        cond(
+            cr,
+            s.conditions(),
+            Ready,
+            ConditionStatus.Unknown,
+            ConditionReason.ReconcileError,
+            message);
+    return new GpuCheckpointScheduleStatus(
+        generation(cr),
+        s.lastScheduleTime(),
+        s.lastSkippedTime(),
+        s.nextScheduleTime(),
+        s.lastSuccessfulCheckpoint(),
+        s.lastSuccessfulTime(),
+        s.active(),
+        c,
+        message);
+  }
+
   public GpuCheckpointScheduleStatus invalid(
       GpuCheckpointSchedule cr, ConditionReason reason, String message) {
     GpuCheckpointScheduleStatus s = current(cr);

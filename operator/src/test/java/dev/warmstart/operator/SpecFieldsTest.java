@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleSpec;
+import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSpec;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
 import dev.warmstart.api.v1alpha1.GpuRestore;
@@ -57,6 +58,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -252,8 +254,7 @@ class SpecFieldsTest {
         if (p instanceof Covered c) {
           String[] ref = c.test().split("#");
           String source = Files.readString(repo().resolve(ref[0]));
-          Matcher m =
-              java.util.regex.Pattern.compile("@Test\\s+void " + ref[1] + "\\(").matcher(source);
+          Matcher m = Pattern.compile("@Test\\s+void " + ref[1] + "\\(").matcher(source);
           assertThat(m.find()).as("@Test method %s", c.test()).isTrue();
         }
       }
@@ -429,7 +430,7 @@ class SpecFieldsTest {
     s.getMetadata().setCreationTimestamp(T0.toString());
     Decision<?> d = workflow.step(s, scheduled(name));
     if (!Objects.equals(d.status(), s.getStatus())) {
-      s.setStatus((dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus) d.status());
+      s.setStatus((GpuCheckpointScheduleStatus) d.status());
       new StatusWriter(client).write(s);
     }
     return client

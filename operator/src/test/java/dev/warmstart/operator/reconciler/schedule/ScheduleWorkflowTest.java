@@ -18,6 +18,7 @@ import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleSpec;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
+import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.operator.OperatorMetrics;
 import dev.warmstart.operator.ScheduleMetrics;
 import dev.warmstart.operator.event.EventRecorder;
@@ -220,11 +221,7 @@ class ScheduleWorkflowTest {
     reconcile("keep1");
 
     assertThat(names("keep1")).containsExactly(first, second);
-    client
-        .resources(dev.warmstart.api.v1alpha1.GpuRestore.class)
-        .inNamespace(Cluster.NS)
-        .withName("uses-first")
-        .delete();
+    client.resources(GpuRestore.class).inNamespace(Cluster.NS).withName("uses-first").delete();
     reconcile("keep1");
     assertThat(names("keep1")).containsExactly(second);
   }

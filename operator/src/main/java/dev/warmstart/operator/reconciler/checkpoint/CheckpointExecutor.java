@@ -1,6 +1,7 @@
 package dev.warmstart.operator.reconciler.checkpoint;
 
 import dev.warmstart.api.agent.ImageSummary;
+import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
 import dev.warmstart.operator.OperatorConfig;
@@ -103,10 +104,16 @@ public final class CheckpointExecutor {
     return retry(cr, d.node(), (Unreachable) o);
   }
 
-  Decision<GpuCheckpointStatus> follow(GpuCheckpoint cr, CheckpointAction.Follow f) {
+  Decision<GpuCheckpointStatus> follow(
+      GpuCheckpoint cr, CheckpointAction.Follow f, CheckpointWorld world) {
     Outcome o = operations.poll(f.node(), f.operationId(), "operation", attempts(cr));
     if (o instanceof Known k) {
-      return decider.afterOperation(f.observed(), k.operation()).applyTo(cr, this);
+      // the source pod is read once, at success, for the artifact's pod template
+      CheckpointObservation observed =
+          k.operation().state() == OperationState.SUCCEEDED
+              ? f.observed().withSourcePod(world)
+              : f.observed();
+      return decider.afterOperation(observed, k.operation()).applyTo(cr, this, world);
     }
     return o instanceof Lost l
         ? fail(cr, ConditionReason.OperationLost, l.message())

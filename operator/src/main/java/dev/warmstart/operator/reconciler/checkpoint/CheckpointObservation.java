@@ -8,7 +8,7 @@ import java.util.Optional;
 /**
  * Everything one decision about a GpuCheckpoint looks at.
  *
- * @param pod the pod to checkpoint
+ * @param pod the pod to checkpoint (not read while the capture runs: see {@link #withSourcePod})
  * @param storagePod the pod mounting the checkpoint's claim, when it is kept on one
  */
 public record CheckpointObservation(
@@ -20,7 +20,8 @@ public record CheckpointObservation(
         cr.getStatus() != null
             && cr.getStatus().phase() != null
             && cr.getStatus().phase().isTerminal();
-    if (terminal) {
+    boolean following = cr.getStatus() != null && cr.getStatus().operationId() != null;
+    if (terminal || following) {
       return new CheckpointObservation(cr, now, Optional.empty(), Optional.empty());
     }
     return new CheckpointObservation(
@@ -30,5 +31,14 @@ public record CheckpointObservation(
         StoragePods.claim(cr).isPresent()
             ? world.storagePod(ns, StoragePods.podName(cr))
             : Optional.empty());
+  }
+
+  /** This observation with the source pod read: what a finished capture's artifact records. */
+  public CheckpointObservation withSourcePod(CheckpointWorld world) {
+    return new CheckpointObservation(
+        cr,
+        now,
+        world.sourcePod(cr.getMetadata().getNamespace(), cr.getSpec().podName()),
+        storagePod);
   }
 }

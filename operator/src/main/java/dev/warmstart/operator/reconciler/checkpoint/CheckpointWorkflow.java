@@ -62,6 +62,6 @@ public class CheckpointWorkflow {
   public Decision<GpuCheckpointStatus> step(GpuCheckpoint cr, CheckpointWorld world) {
     CheckpointObservation observed = CheckpointObservation.of(cr, world, clock.instant());
     CheckpointAction action = decider.decide(observed);
-    return action.applyTo(cr, executor);
+    return action.applyTo(cr, executor, world);
   }
 }

@@ -201,4 +201,30 @@ class CheckpointDeciderTest {
         .isEqualTo(
             new CheckpointAction.Fail(ConditionReason.Timeout, "no result within 60 s (+120 s)"));
   }
+
+  @Test
+  void theSourcePodIsReadToDispatchAndAtSuccessButNotWhileTheCaptureRuns() {
+    int[] reads = {0};
+    CheckpointWorld world =
+        new CheckpointWorld() {
+          @Override
+          public Optional<Pod> sourcePod(String namespace, String name) {
+            reads[0]++;
+            return Optional.of(pod(name, "Running", NOW));
+          }
+
+          @Override
+          public Optional<Pod> storagePod(String namespace, String name) {
+            return Optional.empty();
+          }
+        };
+    assertThat(CheckpointObservation.of(checkpoint(null, null), world, NOW).pod()).isPresent();
+    assertThat(reads[0]).isEqualTo(1);
+    CheckpointObservation running =
+        CheckpointObservation.of(checkpoint(null, checkpointing(NOW)), world, NOW);
+    assertThat(running.pod()).isEmpty();
+    assertThat(reads[0]).as("no pod read per poll").isEqualTo(1);
+    assertThat(running.withSourcePod(world).pod()).isPresent();
+    assertThat(reads[0]).isEqualTo(2);
+  }
 }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Stream;
 
 /**
  * Standby pool gauges, summed per namespace and tier (pool names would be unbounded labels): {@code
@@ -87,7 +88,7 @@ public class PoolMetrics {
         .register(registry);
   }
 
-  private java.util.stream.Stream<Seen> live() {
+  private Stream<Seen> live() {
     Instant cutoff = clock.instant().minus(STALE);
     pools.values().removeIf(s -> s.at().isBefore(cutoff));
     return pools.values().stream();

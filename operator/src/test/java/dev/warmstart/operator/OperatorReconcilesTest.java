@@ -8,6 +8,8 @@ import dev.warmstart.api.agent.OperationKind;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.CheckpointTemplate;
+import dev.warmstart.api.v1alpha1.ConditionStatus;
+import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleSpec;
@@ -88,6 +90,50 @@ class OperatorReconcilesTest {
         .body(containsString("warmstart_operations_total{kind=\"restore\",result=\"succeeded\"}"))
         .body(containsString("warmstart_phase_duration_seconds_bucket{"))
         .body(containsString("warmstart_checkpoint_size_bytes_bucket{"));
+  }
+
+  @Test
+  void anUnexpectedErrorBecomesAConditionAndAnEventAndTheReconcileIsRetried() throws Exception {
+    Cluster cluster = new Cluster(client);
+    cluster.runningPod("err-llm", "gpu-1");
+    agents.fake().crashWith = new IllegalStateException("a bug in the operator");
+    try {
+      cluster.checkpoint("err-ck", "err-llm");
+      await(
+          () -> {
+            GpuCheckpoint c = checkpoint("err-ck");
+            return c.getStatus() != null
+                && c.getStatus().conditions().stream()
+                    .anyMatch(
+                        x ->
+                            x.type() == ConditionType.Progressing
+                                && x.status() == ConditionStatus.Unknown
+                                && "ReconcileError".equals(x.reason())
+                                && x.message().contains("a bug in the operator"));
+          },
+          "a ReconcileError condition");
+      await(
+          () ->
+              client.v1().events().inNamespace(Cluster.NS).list().getItems().stream()
+                  .anyMatch(
+                      e ->
+                          "ReconcileError".equals(e.getReason())
+                              && "err-ck".equals(e.getInvolvedObject().getName())
+                              && "Warning".equals(e.getType())),
+          "a ReconcileError event");
+    } finally {
+      agents.fake().crashWith = null;
+    }
+    await(
+        () -> {
+          GpuCheckpoint c = checkpoint("err-ck");
+          return c.getStatus() != null && c.getStatus().phase() == CheckpointPhase.Succeeded;
+        },
+        "the retried reconcile to carry on");
+  }
+
+  private GpuCheckpoint checkpoint(String name) {
+    return client.resources(GpuCheckpoint.class).inNamespace(Cluster.NS).withName(name).get();
   }
 
   @Test

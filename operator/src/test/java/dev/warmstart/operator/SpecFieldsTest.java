@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleSpec;
+import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSpec;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
 import dev.warmstart.api.v1alpha1.GpuRestore;
@@ -32,6 +33,8 @@ import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.status.ScheduleStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -55,6 +58,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -250,8 +254,7 @@ class SpecFieldsTest {
         if (p instanceof Covered c) {
           String[] ref = c.test().split("#");
           String source = Files.readString(repo().resolve(ref[0]));
-          Matcher m =
-              java.util.regex.Pattern.compile("@Test\\s+void " + ref[1] + "\\(").matcher(source);
+          Matcher m = Pattern.compile("@Test\\s+void " + ref[1] + "\\(").matcher(source);
           assertThat(m.find()).as("@Test method %s", c.test()).isTrue();
         }
       }
@@ -427,7 +430,7 @@ class SpecFieldsTest {
     s.getMetadata().setCreationTimestamp(T0.toString());
     Decision<?> d = workflow.step(s, scheduled(name));
     if (!Objects.equals(d.status(), s.getStatus())) {
-      s.setStatus((dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus) d.status());
+      s.setStatus((GpuCheckpointScheduleStatus) d.status());
       new StatusWriter(client).write(s);
     }
     return client
@@ -479,15 +482,16 @@ class SpecFieldsTest {
     return new Reconcile<>(
         client,
         GpuCheckpoint.class,
-        new CheckpointWorkflow(
+        LiveCheckpointWorld.steps(
+            client,
+            new CheckpointWorkflow(
                 client,
                 agents,
                 new CheckpointStatusFactory(clock),
                 events(),
                 new OperatorMetrics(new SimpleMeterRegistry()),
                 new TestConfig(),
-                clock)
-            ::step,
+                clock)),
         clock);
   }
 
@@ -495,15 +499,16 @@ class SpecFieldsTest {
     return new Reconcile<>(
         client,
         GpuRestore.class,
-        new RestoreWorkflow(
+        LiveRestoreWorld.steps(
+            client,
+            new RestoreWorkflow(
                 client,
                 agents,
                 new RestoreStatusFactory(clock),
                 events(),
                 new OperatorMetrics(new SimpleMeterRegistry()),
                 new TestConfig(),
-                clock)
-            ::step,
+                clock)),
         clock);
   }
 

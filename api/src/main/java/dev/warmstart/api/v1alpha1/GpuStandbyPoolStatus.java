@@ -20,7 +20,8 @@ public record GpuStandbyPoolStatus(
       @JsonPropertyDescription("Its GpuRestore.") String restoreName,
       @JsonPropertyDescription("Its pod.") String podName,
       @JsonPropertyDescription("Its node.") String nodeName,
-      @JsonPropertyDescription("GPUs it restores onto: the checkpoint's, on the checkpoint's node.")
+      @JsonPropertyDescription(
+              "Reserved, not filled yet: which GPUs a standby holds is not reported.")
           List<String> gpuUuids,
       @JsonPropertyDescription("Its GpuRestore's phase.") RestorePhase phase) {}
 }

@@ -22,6 +22,8 @@ import dev.warmstart.operator.reconciler.checkpoint.CheckpointWorkflow;
 import dev.warmstart.operator.reconciler.restore.RestoreWorkflow;
 import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -164,7 +166,12 @@ class OperatorWithAgentIT {
       ck.setSpec(new GpuCheckpointSpec("counter-0", null, false, null, 120, null));
       client.resource(ck).create();
 
-      ck = converge(GpuCheckpoint.class, "ck", checkpoints::step, c -> false);
+      ck =
+          converge(
+              GpuCheckpoint.class,
+              "ck",
+              LiveCheckpointWorld.steps(client, checkpoints),
+              c -> false);
       assertThat(ck.getStatus().phase())
           .as(ck.getStatus().message())
           .isEqualTo(CheckpointPhase.Succeeded);
@@ -186,7 +193,7 @@ class OperatorWithAgentIT {
             converge(
                 GpuRestore.class,
                 "counter-restored",
-                restores::step,
+                LiveRestoreWorld.steps(client, restores),
                 cr -> {
                   Pod pod = client.pods().inNamespace(NS).withName("counter-restored").get();
                   if (pod == null || placeholder[0] != null) {
@@ -230,7 +237,12 @@ class OperatorWithAgentIT {
     noPod.setMetadata(new ObjectMetaBuilder().withName("no-pod").withNamespace(NS).build());
     noPod.setSpec(new GpuCheckpointSpec("missing", null, null, null, null, null));
     client.resource(noPod).create();
-    noPod = converge(GpuCheckpoint.class, "no-pod", checkpoints::step, c -> false);
+    noPod =
+        converge(
+            GpuCheckpoint.class,
+            "no-pod",
+            LiveCheckpointWorld.steps(client, checkpoints),
+            c -> false);
     assertThat(reason(noPod.getStatus().conditions(), "Accepted")).isEqualTo("PodNotFound");
 
     registerRunningPod("ghost", "no-such-container");
@@ -238,7 +250,12 @@ class OperatorWithAgentIT {
     ghost.setMetadata(new ObjectMetaBuilder().withName("ghost").withNamespace(NS).build());
     ghost.setSpec(new GpuCheckpointSpec("ghost", null, null, null, 60, null));
     client.resource(ghost).create();
-    ghost = converge(GpuCheckpoint.class, "ghost", checkpoints::step, c -> false);
+    ghost =
+        converge(
+            GpuCheckpoint.class,
+            "ghost",
+            LiveCheckpointWorld.steps(client, checkpoints),
+            c -> false);
     assertThat(ghost.getStatus().phase()).isEqualTo(CheckpointPhase.Failed);
     assertThat(reason(ghost.getStatus().conditions(), "Ready"))
         .as("the agent found no such container: %s", ghost.getStatus().message())
@@ -248,7 +265,7 @@ class OperatorWithAgentIT {
     r.setMetadata(new ObjectMetaBuilder().withName("r").withNamespace(NS).build());
     r.setSpec(new GpuRestoreSpec("ghost", null, null, null, null));
     client.resource(r).create();
-    r = converge(GpuRestore.class, "r", restores::step, c -> false);
+    r = converge(GpuRestore.class, "r", LiveRestoreWorld.steps(client, restores), c -> false);
     assertThat(reason(r.getStatus().conditions(), "Accepted")).isEqualTo("CheckpointFailed");
   }
 

@@ -21,6 +21,7 @@ import dev.warmstart.operator.reconciler.checkpoint.GpuCheckpointCleanup;
 import dev.warmstart.operator.reconciler.schedule.ScheduleWorkflow;
 import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.ScheduleStatusFactory;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -114,7 +115,9 @@ class ScheduleWithAgentIT {
             events,
             new ScheduleMetrics(new SimpleMeterRegistry()),
             clock);
-    cleanup = new GpuCheckpointCleanup(agents, events, config);
+    cleanup =
+        new GpuCheckpointCleanup(
+            agents, events, new OperatorMetrics(new SimpleMeterRegistry()), config, real);
   }
 
   /** One schedule reconcile (created "at 10:00", as the mock server stamps wall-clock time). */
@@ -149,7 +152,7 @@ class ScheduleWithAgentIT {
             .setFinalizers(new ArrayList<>(List.of("gpucheckpoints.warmstart.dev/finalizer")));
         ck = client.resource(ck).update();
       }
-      Decision<?> d = checkpoints.step(ck);
+      Decision<?> d = checkpoints.step(ck, new LiveCheckpointWorld(client));
       ck.setStatus((dev.warmstart.api.v1alpha1.GpuCheckpointStatus) d.status());
       new StatusWriter(client).write(ck);
       if (d.requeueAfter().isEmpty()) {

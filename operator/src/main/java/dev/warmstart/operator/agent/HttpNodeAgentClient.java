@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -132,7 +133,7 @@ public class HttpNodeAgentClient implements NodeAgentClient {
   }
 
   private static String text(HttpResponse<byte[]> r) {
-    return new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+    return new String(r.body(), StandardCharsets.UTF_8);
   }
 
   private static AgentUnavailableException unreachable(String node, String why, Throwable cause) {

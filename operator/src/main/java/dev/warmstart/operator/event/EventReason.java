@@ -23,5 +23,6 @@ public enum EventReason {
   ScheduleInvalid,
   CheckpointScheduled,
   ScheduledRunSkipped,
-  CheckpointPruned
+  CheckpointPruned,
+  ReconcileError
 }

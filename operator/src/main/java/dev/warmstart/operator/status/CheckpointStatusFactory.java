@@ -19,7 +19,10 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 
-/** Owns every status and condition rule of GpuCheckpoint; reconcilers only say what happened. */
+/**
+ * Owns every status and condition rule of GpuCheckpoint; reconcilers only say what happened. Each
+ * rule starts from the current status ({@link Builder}) and changes only what the event changes.
+ */
 @ApplicationScoped
 public class CheckpointStatusFactory {
   private final Clock clock;
@@ -30,132 +33,138 @@ public class CheckpointStatusFactory {
 
   /** Not started: waiting for something that may still come (a pod starting, an agent). */
   public GpuCheckpointStatus waiting(GpuCheckpoint cr, ConditionReason reason, String message) {
-    GpuCheckpointStatus s = current(cr);
-    return build(
-        cr,
-        CheckpointPhase.Pending,
-        s.nodeName(),
-        null,
-        s.attempts(),
-        message,
-        cond(cr, s.conditions(), Accepted, Unknown, reason, message));
+    Builder b = from(cr).phase(CheckpointPhase.Pending);
+    b.operation = null;
+    return b.condition(Accepted, Unknown, reason, message).build(message);
   }
 
   /** The request cannot work as written: terminal. */
   public GpuCheckpointStatus rejected(GpuCheckpoint cr, ConditionReason reason, String message) {
-    GpuCheckpointStatus s = current(cr);
-    List<Condition> c = cond(cr, s.conditions(), Accepted, False, reason, message);
-    c = cond(cr, c, Ready, False, reason, message);
-    return build(
-        cr, CheckpointPhase.Failed, s.nodeName(), s.operationId(), s.attempts(), message, c);
+    return from(cr)
+        .phase(CheckpointPhase.Failed)
+        .condition(Accepted, False, reason, message)
+        .condition(Ready, False, reason, message)
+        .build(message);
   }
 
   /** The agent accepted the operation. */
   public GpuCheckpointStatus dispatched(GpuCheckpoint cr, String node, String operationId) {
-    GpuCheckpointStatus s = current(cr);
     String msg = "checkpoint running on node " + node + " (operation " + operationId + ")";
-    List<Condition> c =
-        cond(
-            cr,
-            s.conditions(),
-            Accepted,
-            True,
-            ConditionReason.Validated,
-            "pod, container and agent found");
-    c = cond(cr, c, Progressing, True, ConditionReason.Dispatched, msg);
-    return build(cr, CheckpointPhase.Checkpointing, node, operationId, attempts(s) + 1, msg, c);
+    Builder b = from(cr).phase(CheckpointPhase.Checkpointing);
+    b.node = node;
+    b.operation = operationId;
+    b.attempts = b.attempts() + 1;
+    return b.condition(Accepted, True, ConditionReason.Validated, "pod, container and agent found")
+        .condition(Progressing, True, ConditionReason.Dispatched, msg)
+        .build(msg);
   }
 
   /** The operation runs; {@code step} is the agent's current step. */
   public GpuCheckpointStatus progressing(GpuCheckpoint cr, String step) {
-    GpuCheckpointStatus s = current(cr);
-    String msg =
-        "checkpoint running on node " + s.nodeName() + ": " + (step == null ? "queued" : step);
-    return build(
-        cr,
-        CheckpointPhase.Checkpointing,
-        s.nodeName(),
-        s.operationId(),
-        s.attempts(),
-        msg,
-        cond(cr, s.conditions(), Progressing, True, ConditionReason.InProgress, msg));
+    Builder b = from(cr);
+    String msg = "checkpoint running on node " + b.node + ": " + (step == null ? "queued" : step);
+    return b.phase(CheckpointPhase.Checkpointing)
+        .condition(Progressing, True, ConditionReason.InProgress, msg)
+        .build(msg);
   }
 
   /** The agent could not be reached or is missing; it will be tried again. */
   public GpuCheckpointStatus retrying(
       GpuCheckpoint cr, String node, ConditionReason reason, String message) {
-    GpuCheckpointStatus s = current(cr);
-    return build(
-        cr,
-        s.phase() == null ? CheckpointPhase.Pending : s.phase(),
-        node,
-        s.operationId(),
-        attempts(s) + 1,
-        message,
-        cond(cr, s.conditions(), Progressing, Unknown, reason, message));
+    Builder b = from(cr);
+    b.phase = b.phase == null ? CheckpointPhase.Pending : b.phase;
+    b.node = node;
+    b.attempts = b.attempts() + 1;
+    return b.condition(Progressing, Unknown, reason, message).build(message);
   }
 
   public GpuCheckpointStatus succeeded(
       GpuCheckpoint cr, CheckpointArtifact artifact, Map<String, Long> timings) {
-    GpuCheckpointStatus s = current(cr);
     String msg = "checkpoint stored at " + artifact.location() + " (" + artifact.digest() + ")";
-    List<Condition> c =
-        cond(cr, s.conditions(), Progressing, False, ConditionReason.Succeeded, msg);
-    c = cond(cr, c, Ready, True, ConditionReason.Succeeded, msg);
-    return new GpuCheckpointStatus(
-        CheckpointPhase.Succeeded,
-        s.nodeName(),
-        generation(cr),
-        c,
-        artifact,
-        timings,
-        s.operationId(),
-        s.attempts(),
-        msg);
+    Builder b = from(cr).phase(CheckpointPhase.Succeeded);
+    b.artifact = artifact;
+    b.timings = timings;
+    return b.condition(Progressing, False, ConditionReason.Succeeded, msg)
+        .condition(Ready, True, ConditionReason.Succeeded, msg)
+        .build(msg);
+  }
+
+  /** The operator failed unexpectedly on this checkpoint; phase kept, the reconcile is retried. */
+  public GpuCheckpointStatus reconcileError(GpuCheckpoint cr, String message) {
+    return from(cr)
+        .condition(Progressing, Unknown, ConditionReason.ReconcileError, message)
+        .build(message);
   }
 
   public GpuCheckpointStatus failed(GpuCheckpoint cr, ConditionReason reason, String message) {
-    GpuCheckpointStatus s = current(cr);
-    List<Condition> c = cond(cr, s.conditions(), Progressing, False, reason, message);
-    c = cond(cr, c, Ready, False, reason, message);
-    return build(
-        cr, CheckpointPhase.Failed, s.nodeName(), s.operationId(), s.attempts(), message, c);
+    return from(cr)
+        .phase(CheckpointPhase.Failed)
+        .condition(Progressing, False, reason, message)
+        .condition(Ready, False, reason, message)
+        .build(message);
   }
 
-  private GpuCheckpointStatus build(
-      GpuCheckpoint cr,
-      CheckpointPhase phase,
-      String node,
-      String op,
-      Integer attempts,
-      String message,
-      List<Condition> conditions) {
-    GpuCheckpointStatus s = current(cr);
-    return new GpuCheckpointStatus(
-        phase, node, generation(cr), conditions, s.artifact(), s.timings(), op, attempts, message);
+  private Builder from(GpuCheckpoint cr) {
+    return new Builder(cr);
   }
 
-  private List<Condition> cond(
-      GpuCheckpoint cr,
-      List<Condition> current,
-      ConditionType type,
-      ConditionStatus status,
-      ConditionReason reason,
-      String message) {
-    return Conditions.with(current, type, status, reason, message, generation(cr), clock);
-  }
+  /** The next status, starting as a copy of the current one. */
+  private final class Builder {
+    private final GpuCheckpoint cr;
+    CheckpointPhase phase;
+    String node;
+    List<Condition> conditions;
+    CheckpointArtifact artifact;
+    Map<String, Long> timings;
+    String operation;
+    Integer attempts;
 
-  private static GpuCheckpointStatus current(GpuCheckpoint cr) {
-    return cr.getStatus() != null
-        ? cr.getStatus()
-        : new GpuCheckpointStatus(null, null, null, List.of(), null, null, null, 0, null);
-  }
+    Builder(GpuCheckpoint cr) {
+      this.cr = cr;
+      GpuCheckpointStatus s = cr.getStatus();
+      if (s == null) {
+        conditions = List.of();
+        attempts = 0;
+        return;
+      }
+      phase = s.phase();
+      node = s.nodeName();
+      conditions = s.conditions();
+      artifact = s.artifact();
+      timings = s.timings();
+      operation = s.operationId();
+      attempts = s.attempts();
+    }
 
-  private static int attempts(GpuCheckpointStatus s) {
-    return s.attempts() == null ? 0 : s.attempts();
-  }
+    Builder phase(CheckpointPhase p) {
+      phase = p;
+      return this;
+    }
 
-  private static Long generation(GpuCheckpoint cr) {
-    return cr.getMetadata().getGeneration();
+    /** The condition rules every CR shares ({@link Conditions}). */
+    Builder condition(
+        ConditionType type, ConditionStatus status, ConditionReason reason, String message) {
+      conditions =
+          Conditions.with(
+              conditions, type, status, reason, message, cr.getMetadata().getGeneration(), clock);
+      return this;
+    }
+
+    int attempts() {
+      return attempts == null ? 0 : attempts;
+    }
+
+    GpuCheckpointStatus build(String message) {
+      return new GpuCheckpointStatus(
+          phase,
+          node,
+          cr.getMetadata().getGeneration(),
+          conditions,
+          artifact,
+          timings,
+          operation,
+          attempts,
+          message);
+    }
   }
 }

@@ -50,7 +50,9 @@ public enum ConditionReason {
   PlaceholderPending,
   PlaceholderRunning,
   PlaceholderUnschedulable,
-  PlaceholderFailed;
+  PlaceholderFailed,
+  /** An unexpected error in the operator itself; retried a bounded number of times. */
+  ReconcileError;
 
   /** The condition reason for an agent's failure reason, per operation kind. */
   public static ConditionReason ofAgentError(ErrorReason error, boolean restore) {

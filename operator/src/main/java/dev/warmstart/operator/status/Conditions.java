@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * The condition rules both status factories share: one entry per type, ordered by type, and
@@ -38,9 +37,5 @@ final class Conditions {
     out.add(new Condition(type, status, reason.name(), message, generation, since));
     out.sort(Comparator.comparing(Condition::type));
     return List.copyOf(out);
-  }
-
-  static boolean sameExceptTime(List<Condition> a, List<Condition> b) {
-    return Objects.equals(a, b);
   }
 }

@@ -34,4 +34,22 @@ public class PoolStatusFactory {
     return new GpuStandbyPoolStatus(
         pool.getMetadata().getGeneration(), ready, standbys.size(), standbys, conditions);
   }
+
+  /** The operator failed unexpectedly on this pool; the reconcile is retried. */
+  public GpuStandbyPoolStatus reconcileError(GpuStandbyPool pool, String message) {
+    GpuStandbyPoolStatus s = pool.getStatus();
+    var conditions =
+        Conditions.with(
+            s == null ? List.of() : s.conditions(),
+            ConditionType.Ready,
+            ConditionStatus.Unknown,
+            ConditionReason.ReconcileError,
+            message,
+            pool.getMetadata().getGeneration(),
+            clock);
+    return s == null
+        ? new GpuStandbyPoolStatus(pool.getMetadata().getGeneration(), 0, 0, List.of(), conditions)
+        : new GpuStandbyPoolStatus(
+            pool.getMetadata().getGeneration(), s.ready(), s.total(), s.standbys(), conditions);
+  }
 }

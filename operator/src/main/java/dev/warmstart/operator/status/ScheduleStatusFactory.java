@@ -7,6 +7,7 @@ import static dev.warmstart.api.v1alpha1.ConditionType.StorageAvailable;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.Condition;
 import dev.warmstart.api.v1alpha1.ConditionStatus;
+import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -47,6 +48,29 @@ public class ScheduleStatusFactory {
       Instant skipped,
       Storage storage,
       String message) {}
+
+  /** The operator failed unexpectedly on this schedule; the reconcile is retried. */
+  public GpuCheckpointScheduleStatus reconcileError(GpuCheckpointSchedule cr, String message) {
+    GpuCheckpointScheduleStatus s = current(cr);
+    List<Condition> c =
+        cond(
+            cr,
+            s.conditions(),
+            Ready,
+            ConditionStatus.Unknown,
+            ConditionReason.ReconcileError,
+            message);
+    return new GpuCheckpointScheduleStatus(
+        generation(cr),
+        s.lastScheduleTime(),
+        s.lastSkippedTime(),
+        s.nextScheduleTime(),
+        s.lastSuccessfulCheckpoint(),
+        s.lastSuccessfulTime(),
+        s.active(),
+        c,
+        message);
+  }
 
   public GpuCheckpointScheduleStatus invalid(
       GpuCheckpointSchedule cr, ConditionReason reason, String message) {
@@ -137,7 +161,7 @@ public class ScheduleStatusFactory {
   private List<Condition> cond(
       GpuCheckpointSchedule cr,
       List<Condition> current,
-      dev.warmstart.api.v1alpha1.ConditionType type,
+      ConditionType type,
       ConditionStatus status,
       ConditionReason reason,
       String message) {

@@ -21,6 +21,7 @@ import dev.warmstart.operator.reconciler.checkpoint.GpuCheckpointCleanup;
 import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -54,7 +55,9 @@ class CheckpointWorkflowTest {
     clock = new MutableClock();
     registry = new SimpleMeterRegistry();
     cluster = new Cluster(client);
-    reconcile = new Reconcile<>(client, GpuCheckpoint.class, workflow()::step, clock);
+    reconcile =
+        new Reconcile<>(
+            client, GpuCheckpoint.class, LiveCheckpointWorld.steps(client, workflow()), clock);
   }
 
   private CheckpointWorkflow workflow() {
@@ -126,10 +129,12 @@ class CheckpointWorkflowTest {
     cluster.checkpoint("ck", "llm-0");
     agents.pollsToFinish = 5;
     GpuCheckpoint stale = reconcile.get("ck"); // an event delivered twice: same state seen twice
-    workflow().step(stale);
+    workflow().step(stale, new LiveCheckpointWorld(client));
     reconcile.once("ck");
     // The operator restarts: a new workflow instance picks up from the stored status.
-    reconcile = new Reconcile<>(client, GpuCheckpoint.class, workflow()::step, clock);
+    reconcile =
+        new Reconcile<>(
+            client, GpuCheckpoint.class, LiveCheckpointWorld.steps(client, workflow()), clock);
     GpuCheckpoint cr = reconcile.untilSettled("ck", 20);
 
     assertThat(cr.getStatus().phase()).isEqualTo(CheckpointPhase.Succeeded);
@@ -262,7 +267,12 @@ class CheckpointWorkflowTest {
     agents.pollsToFinish = 3;
     GpuCheckpoint cr = reconcile.once("ck");
     var cleanup =
-        new GpuCheckpointCleanup(agents, new EventRecorder(client, clock), new TestConfig());
+        new GpuCheckpointCleanup(
+            agents,
+            new EventRecorder(client, clock),
+            new OperatorMetrics(new SimpleMeterRegistry()),
+            new TestConfig(),
+            clock);
 
     assertThat(cleanup.cleanup(cr, 1)).as("capture in flight: keep the finalizer").isPresent();
     assertThat(agents.operations(OperationKind.DELETE_IMAGE)).isZero();

@@ -29,6 +29,8 @@ import dev.warmstart.operator.status.PoolStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -62,15 +64,16 @@ class PoolWorkflowTest {
         new Reconcile<GpuCheckpoint, GpuCheckpointStatus>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     metrics,
                     config,
-                    clock)
-                ::step,
+                    clock)),
             clock);
     cluster.runningPod("llm-0", "gpu-1");
     cluster.checkpoint("ck", "llm-0");
@@ -79,9 +82,16 @@ class PoolWorkflowTest {
         new Reconcile<>(
             client,
             GpuRestore.class,
-            new RestoreWorkflow(
-                    client, agents, new RestoreStatusFactory(clock), events, metrics, config, clock)
-                ::step,
+            LiveRestoreWorld.steps(
+                client,
+                new RestoreWorkflow(
+                    client,
+                    agents,
+                    new RestoreStatusFactory(clock),
+                    events,
+                    metrics,
+                    config,
+                    clock)),
             clock);
     pools =
         new Reconcile<>(

@@ -13,6 +13,7 @@ import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSpec;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
 import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
 import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
 import dev.warmstart.api.v1alpha1.RestorePhase;
@@ -25,6 +26,8 @@ import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -34,6 +37,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -63,29 +67,31 @@ class PvcStorageWorkflowTest {
         new Reconcile<>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     metrics,
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
     restores =
         new Reconcile<>(
             client,
             GpuRestore.class,
-            new RestoreWorkflow(
+            LiveRestoreWorld.steps(
+                client,
+                new RestoreWorkflow(
                     client,
                     agents,
                     new RestoreStatusFactory(clock),
                     events,
                     metrics,
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
     cluster.runningPod("llm-0", "gpu-1");
   }
@@ -135,7 +141,7 @@ class PvcStorageWorkflowTest {
 
     GpuRestore r = new GpuRestore();
     r.setMetadata(new ObjectMetaBuilder().withName("r").withNamespace(Cluster.NS).build());
-    r.setSpec(new dev.warmstart.api.v1alpha1.GpuRestoreSpec("ck", null, null, null, null));
+    r.setSpec(new GpuRestoreSpec("ck", null, null, null, null));
     client.resource(r).create();
     restores.once("r");
     Pod placeholder = pod("r");
@@ -175,8 +181,7 @@ class PvcStorageWorkflowTest {
     checkpoints.once("stuck");
     // The pod never runs (the claim is not bound): past the placeholder timeout after its creation
     // (the mock server stamps wall time), the checkpoint fails.
-    java.time.Instant created =
-        java.time.Instant.parse(pod("stuck-store").getMetadata().getCreationTimestamp());
+    Instant created = Instant.parse(pod("stuck-store").getMetadata().getCreationTimestamp());
     clock.advance(
         Duration.between(clock.instant(), created)
             .plus(new TestConfig().placeholderTimeout())

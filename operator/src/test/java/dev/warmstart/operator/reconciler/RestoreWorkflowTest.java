@@ -12,11 +12,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.OperationKind;
+import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
 import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
+import dev.warmstart.api.v1alpha1.HttpHook;
 import dev.warmstart.api.v1alpha1.RestorePhase;
+import dev.warmstart.api.v1alpha1.StandbyMode;
 import dev.warmstart.operator.OperatorMetrics;
 import dev.warmstart.operator.event.EventRecorder;
 import dev.warmstart.operator.reconciler.checkpoint.CheckpointWorkflow;
@@ -26,14 +30,20 @@ import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.RestoreStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
+import dev.warmstart.operator.support.LiveRestoreWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -58,15 +68,16 @@ class RestoreWorkflowTest {
         new Reconcile<GpuCheckpoint, GpuCheckpointStatus>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     metrics,
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
     cluster.runningPod("llm-0", "gpu-1");
     cluster.checkpoint("ck", "llm-0");
@@ -75,15 +86,16 @@ class RestoreWorkflowTest {
         new Reconcile<>(
             client,
             GpuRestore.class,
-            new RestoreWorkflow(
+            LiveRestoreWorld.steps(
+                client,
+                new RestoreWorkflow(
                     client,
                     agents,
                     new RestoreStatusFactory(clock),
                     events,
                     metrics,
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
   }
 
@@ -166,15 +178,7 @@ class RestoreWorkflowTest {
         client.resources(GpuCheckpoint.class).inNamespace(Cluster.NS).withName("ck-new").get();
     failed.setStatus(
         new GpuCheckpointStatus(
-            dev.warmstart.api.v1alpha1.CheckpointPhase.Failed,
-            null,
-            1L,
-            java.util.List.of(),
-            null,
-            null,
-            null,
-            1,
-            "boom"));
+            CheckpointPhase.Failed, null, 1L, List.of(), null, null, null, 1, "boom"));
     client.resource(failed).updateStatus();
     assertThatConditions(reconcile.once("r2").getStatus().conditions())
         .has(Accepted, False, "CheckpointFailed");
@@ -192,7 +196,7 @@ class RestoreWorkflowTest {
     reconcile.once("r");
     Pod pod = placeholder("r");
     pod.setStatus(
-        new io.fabric8.kubernetes.api.model.PodStatusBuilder()
+        new PodStatusBuilder()
             .withPhase("Pending")
             .withConditions(
                 new PodConditionBuilder()
@@ -212,13 +216,9 @@ class RestoreWorkflowTest {
     assertThat(placeholder("r")).as("placeholder removed").isNull();
 
     cluster.runningPod("taken", "gpu-1");
-    var spec = new dev.warmstart.api.v1alpha1.GpuRestoreSpec("ck", "taken", null, null, null);
+    var spec = new GpuRestoreSpec("ck", "taken", null, null, null);
     GpuRestore foreign = new GpuRestore();
-    foreign.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName("r2")
-            .withNamespace(Cluster.NS)
-            .build());
+    foreign.setMetadata(new ObjectMetaBuilder().withName("r2").withNamespace(Cluster.NS).build());
     foreign.setSpec(spec);
     client.resource(foreign).create();
     assertThatConditions(reconcile.once("r2").getStatus().conditions())
@@ -229,7 +229,7 @@ class RestoreWorkflowTest {
   @Test
   void agentFailuresFailTheRestoreAndRemoveThePlaceholder() {
     for (var c :
-        java.util.List.of(
+        List.of(
             new Object[] {ErrorReason.CriuFailed, "RestoreFailed"},
             new Object[] {ErrorReason.ImageIntegrityFailed, "ImageIntegrityFailed"},
             new Object[] {ErrorReason.IncompatibleGpu, "IncompatibleGpu"})) {
@@ -247,23 +247,12 @@ class RestoreWorkflowTest {
     }
   }
 
-  private GpuRestore standbyRestore(String name, dev.warmstart.api.v1alpha1.StandbyMode mode) {
+  private GpuRestore standbyRestore(String name, StandbyMode mode) {
     GpuRestore r = new GpuRestore();
-    r.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName(name)
-            .withNamespace(Cluster.NS)
-            .build());
+    r.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(Cluster.NS).build());
     r.setSpec(
-        new dev.warmstart.api.v1alpha1.GpuRestoreSpec(
-            "ck",
-            null,
-            null,
-            null,
-            null,
-            mode,
-            null,
-            new dev.warmstart.api.v1alpha1.HttpHook(null, "/wake", 8000, 30)));
+        new GpuRestoreSpec(
+            "ck", null, null, null, null, mode, null, new HttpHook(null, "/wake", 8000, 30)));
     client.resource(r).create();
     reconcile.once(name);
     cluster.markRunning(placeholder(name), "server", "containerd://" + name);
@@ -280,13 +269,13 @@ class RestoreWorkflowTest {
 
   private void annotateActivate(String name) {
     GpuRestore cr = reconcile.get(name);
-    cr.getMetadata().setAnnotations(java.util.Map.of("warmstart.dev/activate", "true"));
+    cr.getMetadata().setAnnotations(Map.of("warmstart.dev/activate", "true"));
     client.resource(cr).update();
   }
 
   @Test
   void warmStandbyWaitsInItsPodUntilTheAnnotationThenActivatesOnce() {
-    standbyRestore("w", dev.warmstart.api.v1alpha1.StandbyMode.Warm);
+    standbyRestore("w", StandbyMode.Warm);
     var req = agents.submissions.get(agents.submissions.size() - 1).restore();
     assertThat(req.prepareOnly()).isTrue();
     assertThat(req.keepLocked()).isNull();
@@ -318,7 +307,7 @@ class RestoreWorkflowTest {
 
   @Test
   void hotStandbyAsksForLockedGpuMemoryAndADeadStandbyFailsClearly() {
-    standbyRestore("h", dev.warmstart.api.v1alpha1.StandbyMode.Hot);
+    standbyRestore("h", StandbyMode.Hot);
     assertThat(agents.submissions.get(agents.submissions.size() - 1).restore().keepLocked())
         .isTrue();
     untilPhase("h", RestorePhase.Standby);

@@ -35,6 +35,9 @@ public final class FakeAgents implements NodeAgentClient {
   public volatile ErrorReason failWith;
   public volatile boolean forgetOperations;
 
+  /** Thrown from submit: an unexpected error (a bug), not one of the client's checked failures. */
+  public volatile RuntimeException crashWith;
+
   /** Each node's image store as its agent reports it; a node missing here reports none. */
   public final Map<String, StoreUsage> stores = new ConcurrentHashMap<>();
 
@@ -42,6 +45,9 @@ public final class FakeAgents implements NodeAgentClient {
   public synchronized OperationStatus submit(String node, OperationRequest request)
       throws AgentUnavailableException, AgentRejectedException {
     reachable(node);
+    if (crashWith != null) {
+      throw crashWith;
+    }
     submissions.add(request);
     String existing = idByKey.get(request.idempotencyKey());
     if (existing != null) {

@@ -7,12 +7,17 @@ import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
 import dev.warmstart.operator.OperatorConfig;
-import dev.warmstart.operator.agent.AgentRejectedException;
-import dev.warmstart.operator.agent.AgentUnavailableException;
+import dev.warmstart.operator.OperatorMetrics;
 import dev.warmstart.operator.agent.NodeAgentClient;
 import dev.warmstart.operator.event.EventReason;
 import dev.warmstart.operator.event.EventRecorder;
+import dev.warmstart.operator.reconciler.OperationTracker;
+import dev.warmstart.operator.reconciler.OperationTracker.Known;
+import dev.warmstart.operator.reconciler.OperationTracker.Outcome;
+import dev.warmstart.operator.reconciler.OperationTracker.Refused;
+import dev.warmstart.operator.reconciler.OperationTracker.Unreachable;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -25,70 +30,84 @@ import java.util.Optional;
 public class GpuCheckpointCleanup {
   public static final String RETAIN = "warmstart.dev/retain-artifact";
 
-  private final NodeAgentClient agents;
+  private final OperationTracker operations;
   private final EventRecorder events;
-  private final OperatorConfig config;
 
-  public GpuCheckpointCleanup(NodeAgentClient agents, EventRecorder events, OperatorConfig config) {
-    this.agents = agents;
+  public GpuCheckpointCleanup(
+      NodeAgentClient agents,
+      EventRecorder events,
+      OperatorMetrics metrics,
+      OperatorConfig config,
+      Clock clock) {
+    this.operations = new OperationTracker(agents, metrics, config, clock);
     this.events = events;
-    this.config = config;
   }
 
-  /** Empty when the finalizer may go; otherwise when to look again. */
+  /**
+   * Empty when the finalizer may go; otherwise when to look again.
+   *
+   * @param attempt this cleanup's attempt, from 1
+   */
   public Optional<Duration> cleanup(GpuCheckpoint cr, int attempt) {
     GpuCheckpointStatus s = cr.getStatus();
     if (s == null || s.nodeName() == null || s.operationId() == null) {
       return Optional.empty(); // nothing was started
     }
-    try {
-      if (s.phase() == CheckpointPhase.Checkpointing) {
-        Optional<OperationStatus> op = agents.get(s.nodeName(), s.operationId());
-        if (op.isPresent() && !op.get().state().isTerminal()) {
-          return Optional.of(config.pollInterval()); // never pull the image from under a capture
-        }
+    String node = s.nodeName();
+    if (s.phase() == CheckpointPhase.Checkpointing) {
+      Outcome capture = operations.poll(node, s.operationId(), "operation", attempt - 1);
+      if (capture instanceof Unreachable u) {
+        return leaveOrRetry(cr, node, u);
       }
-      boolean retain =
-          cr.getMetadata().getAnnotations() != null
-              && "true".equals(cr.getMetadata().getAnnotations().get(RETAIN));
-      if (retain) {
-        events.normal(
-            cr,
-            EventReason.ArtifactRetained,
-            "image kept on " + s.nodeName() + " (" + RETAIN + ")");
-        return Optional.empty();
+      if (capture instanceof Known k && !k.operation().state().isTerminal()) {
+        return Optional.of(operations.pollInterval()); // never pull the image from a capture
       }
-      OperationStatus del =
-          agents.submit(
-              s.nodeName(),
-              OperationRequest.deleteImage(
-                  "gck-delete-" + cr.getMetadata().getUid(), CheckpointWorkflow.imageName(cr)));
-      if (!del.state().isTerminal()) {
-        del = agents.get(s.nodeName(), del.id()).orElse(del);
-      }
-      if (del.state() == OperationState.SUCCEEDED) {
-        events.normal(cr, EventReason.ArtifactDeleted, "image deleted on " + s.nodeName());
-        return Optional.empty();
-      }
-      if (del.state() == OperationState.FAILED) {
-        events.warning(
-            cr, EventReason.ArtifactRetained, "image not deleted: " + del.error().message());
-        return Optional.empty();
-      }
-      return Optional.of(config.pollInterval());
-    } catch (AgentUnavailableException e) {
-      if (attempt >= config.maxAttempts()) {
-        events.warning(
-            cr,
-            EventReason.ArtifactRetained,
-            "image left on " + s.nodeName() + ": " + e.getMessage());
-        return Optional.empty();
-      }
-      return Optional.of(
-          dev.warmstart.operator.reconciler.Backoff.after(config.retryBackoff(), attempt));
-    } catch (AgentRejectedException e) {
-      events.warning(cr, EventReason.ArtifactRetained, "image not deleted: " + e.getMessage());
+    }
+    if (cr.getMetadata().getAnnotations() != null
+        && "true".equals(cr.getMetadata().getAnnotations().get(RETAIN))) {
+      events.normal(
+          cr, EventReason.ArtifactRetained, "image kept on " + node + " (" + RETAIN + ")");
       return Optional.empty();
     }
+    Outcome deletion =
+        operations.submit(
+            node,
+            OperationRequest.deleteImage(
+                "gck-delete-" + cr.getMetadata().getUid(), CheckpointWorkflow.imageName(cr)),
+            attempt - 1);
+    if (deletion instanceof Refused r) {
+      events.warning(cr, EventReason.ArtifactRetained, "image not deleted: " + r.message());
+      return Optional.empty();
+    }
+    if (deletion instanceof Unreachable u) {
+      return leaveOrRetry(cr, node, u);
+    }
+    OperationStatus del = ((Known) deletion).operation();
+    if (!del.state().isTerminal()) {
+      Outcome now = operations.poll(node, del.id(), "operation", attempt - 1);
+      if (now instanceof Unreachable u) {
+        return leaveOrRetry(cr, node, u);
+      }
+      del = now instanceof Known k ? k.operation() : del;
+    }
+    if (del.state() == OperationState.SUCCEEDED) {
+      events.normal(cr, EventReason.ArtifactDeleted, "image deleted on " + node);
+      return Optional.empty();
+    }
+    if (del.state() == OperationState.FAILED) {
+      events.warning(
+          cr, EventReason.ArtifactRetained, "image not deleted: " + del.error().message());
+      return Optional.empty();
+    }
+    return Optional.of(operations.pollInterval());
+  }
+
+  /** Retries an unreachable agent with backoff; past the attempts, the image is left there. */
+  private Optional<Duration> leaveOrRetry(GpuCheckpoint cr, String node, Unreachable u) {
+    if (u.retryAfter().isEmpty()) {
+      events.warning(
+          cr, EventReason.ArtifactRetained, "image left on " + node + ": " + u.message());
+    }
+    return u.retryAfter();
   }
 }

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.HashMap;
@@ -137,10 +138,7 @@ public final class PodValidator {
         new HashMap<>(
             pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels());
     CONTROLLER_LABELS.forEach(labels::remove);
-    PodSpec spec =
-        new io.fabric8.kubernetes.api.model.PodSpecBuilder(pod.getSpec())
-            .withNodeName(null)
-            .build();
+    PodSpec spec = new PodSpecBuilder(pod.getSpec()).withNodeName(null).build();
     return new PodTemplateSpec(
         new ObjectMetaBuilder()
             .withLabels(labels)

@@ -2,7 +2,7 @@ package dev.warmstart.operator.reconciler.checkpoint;
 
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import dev.warmstart.operator.reconciler.OwnerReferences;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -51,15 +51,7 @@ public final class StoragePods {
         .withName(podName(cr))
         .withNamespace(cr.getMetadata().getNamespace())
         .withLabels(Map.of(LABEL, cr.getMetadata().getName()))
-        .withOwnerReferences(
-            new OwnerReferenceBuilder()
-                .withApiVersion(cr.getApiVersion())
-                .withKind(cr.getKind())
-                .withName(cr.getMetadata().getName())
-                .withUid(cr.getMetadata().getUid())
-                .withController(true)
-                .withBlockOwnerDeletion(true)
-                .build())
+        .withOwnerReferences(OwnerReferences.controller(cr))
         .endMetadata()
         .withNewSpec()
         .withNodeName(node)

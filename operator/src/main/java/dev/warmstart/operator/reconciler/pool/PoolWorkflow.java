@@ -9,9 +9,9 @@ import dev.warmstart.operator.OperatorConfig;
 import dev.warmstart.operator.event.EventReason;
 import dev.warmstart.operator.event.EventRecorder;
 import dev.warmstart.operator.reconciler.Decision;
+import dev.warmstart.operator.reconciler.OwnerReferences;
 import dev.warmstart.operator.status.PoolStatusFactory;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -87,7 +87,6 @@ public class PoolWorkflow {
         live.remove(extra);
       }
     }
-    List<String> gpus = checkpointGpus(pool);
     List<GpuStandbyPoolStatus.Standby> standbys = new ArrayList<>();
     int ready = 0;
     for (GpuRestore m : live) {
@@ -104,22 +103,6 @@ public class PoolWorkflow {
     return Decision.after(status.observed(pool, standbys, ready), config.pollInterval());
   }
 
-  /** The checkpoint's GPUs: a standby on the checkpoint's node restores onto the same ones. */
-  private List<String> checkpointGpus(GpuStandbyPool pool) {
-    var ck =
-        client
-            .resources(dev.warmstart.api.v1alpha1.GpuCheckpoint.class)
-            .inNamespace(pool.getMetadata().getNamespace())
-            .withName(pool.getSpec().checkpointName())
-            .get();
-    return ck == null
-            || ck.getStatus() == null
-            || ck.getStatus().artifact() == null
-            || ck.getStatus().artifact().gpu() == null
-        ? null
-        : ck.getStatus().artifact().gpu().uuids();
-  }
-
   private GpuRestore standby(GpuStandbyPool pool) {
     String name = pool.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5);
     GpuRestore r = new GpuRestore();
@@ -128,15 +111,7 @@ public class PoolWorkflow {
             .withName(name)
             .withNamespace(pool.getMetadata().getNamespace())
             .withLabels(Map.of(POOL_LABEL, pool.getMetadata().getName()))
-            .withOwnerReferences(
-                new OwnerReferenceBuilder()
-                    .withApiVersion(pool.getApiVersion())
-                    .withKind(pool.getKind())
-                    .withName(pool.getMetadata().getName())
-                    .withUid(pool.getMetadata().getUid())
-                    .withController(true)
-                    .withBlockOwnerDeletion(true)
-                    .build())
+            .withOwnerReferences(OwnerReferences.controller(pool))
             .build());
     r.setSpec(
         new GpuRestoreSpec(

@@ -3,10 +3,11 @@ package dev.warmstart.operator.reconciler.restore;
 import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
+import dev.warmstart.operator.reconciler.OwnerReferences;
+import dev.warmstart.operator.reconciler.RunningContainers;
 import dev.warmstart.operator.reconciler.checkpoint.StoragePods;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -129,15 +130,7 @@ public final class PlaceholderPods {
         .withName(podName(cr))
         .withNamespace(cr.getMetadata().getNamespace())
         .withLabels(labels)
-        .withOwnerReferences(
-            new OwnerReferenceBuilder()
-                .withApiVersion(cr.getApiVersion())
-                .withKind(cr.getKind())
-                .withName(cr.getMetadata().getName())
-                .withUid(cr.getMetadata().getUid())
-                .withController(true)
-                .withBlockOwnerDeletion(true)
-                .build())
+        .withOwnerReferences(OwnerReferences.controller(cr))
         .endMetadata()
         .withSpec(spec.build())
         .build();
@@ -145,8 +138,31 @@ public final class PlaceholderPods {
 
   /** Whether the pod is this restore's placeholder (not a user's pod of the same name). */
   public static boolean ownedBy(Pod pod, GpuRestore cr) {
-    return pod.getMetadata().getOwnerReferences() != null
-        && pod.getMetadata().getOwnerReferences().stream()
-            .anyMatch(o -> cr.getMetadata().getUid().equals(o.getUid()));
+    return OwnerReferences.isOwnedBy(pod, cr);
+  }
+
+  /** Why the scheduler cannot place the pod, if it said so. */
+  static Optional<String> unschedulable(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return pod.getStatus().getConditions().stream()
+        .filter(
+            c ->
+                "PodScheduled".equals(c.getType())
+                    && "False".equals(c.getStatus())
+                    && "Unschedulable".equals(c.getReason()))
+        .findFirst()
+        .map(
+            c ->
+                "placeholder pod "
+                    + pod.getMetadata().getName()
+                    + " cannot be scheduled: "
+                    + c.getMessage());
+  }
+
+  /** The id of the named container once it runs, as the agent's runc state names it. */
+  static Optional<String> runningContainerId(Pod pod, String container) {
+    return RunningContainers.id(pod, c -> c.getName().equals(container));
   }
 }

@@ -2,11 +2,14 @@ package dev.warmstart.operator.reconciler.schedule;
 
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
+import dev.warmstart.operator.reconciler.ReconcileErrors;
 import dev.warmstart.operator.reconciler.StatusWriter;
+import dev.warmstart.operator.status.ScheduleStatusFactory;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -25,10 +28,18 @@ import java.util.Set;
 public class GpuCheckpointScheduleReconciler implements Reconciler<GpuCheckpointSchedule> {
   private final ScheduleWorkflow workflow;
   private final StatusWriter statusWriter;
+  private final ReconcileErrors errors;
+  private final ScheduleStatusFactory status;
 
-  public GpuCheckpointScheduleReconciler(ScheduleWorkflow workflow, KubernetesClient client) {
+  public GpuCheckpointScheduleReconciler(
+      ScheduleWorkflow workflow,
+      KubernetesClient client,
+      ReconcileErrors errors,
+      ScheduleStatusFactory status) {
     this.workflow = workflow;
     this.statusWriter = new StatusWriter(client);
+    this.errors = errors;
+    this.status = status;
   }
 
   @Override
@@ -52,5 +63,11 @@ public class GpuCheckpointScheduleReconciler implements Reconciler<GpuCheckpoint
       GpuCheckpointSchedule cr, Context<GpuCheckpointSchedule> context) {
     List<GpuCheckpoint> children = List.copyOf(context.getSecondaryResources(GpuCheckpoint.class));
     return statusWriter.apply(cr, workflow.step(cr, children));
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<GpuCheckpointSchedule> updateErrorStatus(
+      GpuCheckpointSchedule cr, Context<GpuCheckpointSchedule> context, Exception e) {
+    return errors.handle(cr, context, e, status::reconcileError);
   }
 }

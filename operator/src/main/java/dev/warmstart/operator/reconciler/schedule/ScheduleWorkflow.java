@@ -1,16 +1,13 @@
 package dev.warmstart.operator.reconciler.schedule;
 
-import dev.warmstart.api.agent.StoreUsage;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.CheckpointTemplate;
 import dev.warmstart.api.v1alpha1.ConditionStatus;
+import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
-import dev.warmstart.api.v1alpha1.GpuRestore;
-import dev.warmstart.api.v1alpha1.GpuStandbyPool;
 import dev.warmstart.operator.ScheduleMetrics;
-import dev.warmstart.operator.agent.AgentUnavailableException;
 import dev.warmstart.operator.agent.NodeAgentClient;
 import dev.warmstart.operator.event.EventReason;
 import dev.warmstart.operator.event.EventRecorder;
@@ -27,13 +24,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -48,7 +42,8 @@ public class ScheduleWorkflow {
   private static final int MAX_PREFIX = 240;
 
   private final KubernetesClient client;
-  private final NodeAgentClient agents;
+  private final NodeStoreCheck storeCheck;
+  private final CheckpointPruner pruner;
   private final ScheduleStatusFactory status;
   private final EventRecorder events;
   private final ScheduleMetrics metrics;
@@ -62,7 +57,8 @@ public class ScheduleWorkflow {
       ScheduleMetrics metrics,
       Clock clock) {
     this.client = client;
-    this.agents = agents;
+    this.storeCheck = new NodeStoreCheck(agents);
+    this.pruner = new CheckpointPruner(client, events, metrics);
     this.status = status;
     this.events = events;
     this.metrics = metrics;
@@ -96,16 +92,19 @@ public class ScheduleWorkflow {
       return Decision.done(status.invalid(cr, reason, e.getMessage()));
     }
     Instant now = clock.instant();
-    List<GpuCheckpoint> kept = prune(cr, children);
+    List<GpuCheckpoint> kept = pruner.prune(cr, children);
     List<String> active =
         kept.stream()
-            .filter(c -> !terminal(c))
+            .filter(c -> !ScheduledCheckpoints.terminal(c))
             .map(c -> c.getMetadata().getName())
             .sorted()
             .toList();
     Optional<Child> lastSucceeded = newest(kept, CheckpointPhase.Succeeded);
     Optional<Child> newestFinished =
-        kept.stream().filter(ScheduleWorkflow::terminal).map(ScheduleWorkflow::child).max(NEWEST);
+        kept.stream()
+            .filter(ScheduledCheckpoints::terminal)
+            .map(ScheduleWorkflow::child)
+            .max(NEWEST);
 
     ScheduleDecider.Verdict v =
         ScheduleDecider.decide(
@@ -151,7 +150,7 @@ public class ScheduleWorkflow {
               : "no running pod with labels " + template.podSelector();
       return skipped(cr, o, at, "NoRunningPod", why, null);
     }
-    Storage storage = storage(template, pod.get().getSpec().getNodeName(), kept);
+    Storage storage = storeCheck.check(template, pod.get().getSpec().getNodeName(), kept);
     if (storage != null && storage.status() == ConditionStatus.False) {
       return skipped(cr, o, at, ConditionReason.NodeStoreFull.name(), storage.message(), storage);
     }
@@ -204,101 +203,6 @@ public class ScheduleWorkflow {
         o.active(), o.lastSucceeded(), o.newestFinished(), o.next(), null, at, storage, msg);
   }
 
-  /**
-   * Room for one more image on the node: at least the size of the schedule's last good checkpoint
-   * (the estimate of the next one). Null when the images do not go to the node's store.
-   */
-  private Storage storage(CheckpointTemplate template, String node, List<GpuCheckpoint> kept) {
-    if (template.storage() != null && !template.storage().isNodeLocal()) {
-      return null;
-    }
-    Optional<Long> estimate =
-        kept.stream()
-            .filter(c -> phase(c) == CheckpointPhase.Succeeded)
-            .filter(c -> c.getStatus().artifact() != null)
-            .max(Comparator.comparing(ScheduleWorkflow::created))
-            .map(c -> c.getStatus().artifact().sizeBytes());
-    if (estimate.isEmpty()) {
-      return new Storage(
-          ConditionStatus.Unknown,
-          ConditionReason.NoSizeEstimate,
-          "no checkpoint of this schedule has succeeded yet, so its size is not known");
-    }
-    try {
-      Optional<StoreUsage> usage = agents.storeUsage(node);
-      if (usage.isEmpty()) {
-        return new Storage(
-            ConditionStatus.Unknown,
-            ConditionReason.StoreUsageUnknown,
-            "the agent on node " + node + " does not report its image store");
-      }
-      long free = usage.get().usableBytes();
-      String sizes =
-          "node "
-              + node
-              + "'s image store has "
-              + mib(free)
-              + " MiB free; the last checkpoint"
-              + " took "
-              + mib(estimate.get())
-              + " MiB";
-      return free < estimate.get()
-          ? new Storage(ConditionStatus.False, ConditionReason.NodeStoreFull, sizes)
-          : new Storage(ConditionStatus.True, ConditionReason.StoreHasRoom, sizes);
-    } catch (AgentUnavailableException e) {
-      return new Storage(ConditionStatus.Unknown, e.reason(), e.getMessage());
-    }
-  }
-
-  /** Deletes what retention lets go; returns the checkpoints that remain. */
-  private List<GpuCheckpoint> prune(GpuCheckpointSchedule cr, List<GpuCheckpoint> children) {
-    List<Retention.Entry> entries =
-        children.stream()
-            .filter(c -> c.getMetadata().getDeletionTimestamp() == null)
-            .map(c -> new Retention.Entry(c.getMetadata().getName(), outcome(c), created(c)))
-            .toList();
-    int keepOk = cr.getSpec().successfulCheckpointsHistoryLimit();
-    int keepFailed = cr.getSpec().failedCheckpointsHistoryLimit();
-    List<String> candidates = Retention.toDelete(entries, Set.of(), keepOk, keepFailed);
-    List<String> delete =
-        candidates.isEmpty()
-            ? candidates
-            : Retention.toDelete(
-                entries, inUse(cr.getMetadata().getNamespace()), keepOk, keepFailed);
-    List<GpuCheckpoint> kept = new ArrayList<>();
-    for (GpuCheckpoint c : children) {
-      if (c.getMetadata().getDeletionTimestamp() != null) {
-        continue;
-      }
-      if (delete.contains(c.getMetadata().getName())) {
-        client.resource(c).delete();
-        events.normal(
-            cr,
-            EventReason.CheckpointPruned,
-            "deleted " + c.getMetadata().getName() + " (beyond the history limits)");
-      } else {
-        kept.add(c);
-      }
-    }
-    if (!delete.isEmpty()) {
-      metrics.deleted(delete.size());
-    }
-    return kept;
-  }
-
-  /** Checkpoints a GpuRestore or GpuStandbyPool of the namespace names. */
-  private Set<String> inUse(String ns) {
-    Set<String> names = new HashSet<>();
-    for (GpuRestore r : client.resources(GpuRestore.class).inNamespace(ns).list().getItems()) {
-      names.add(r.getSpec().checkpointName());
-    }
-    for (GpuStandbyPool p :
-        client.resources(GpuStandbyPool.class).inNamespace(ns).list().getItems()) {
-      names.add(p.getSpec().checkpointName());
-    }
-    return names;
-  }
-
   /** The pod of this run: the named one, or the oldest running one with the labels. */
   private Optional<Pod> pickPod(String ns, CheckpointTemplate t) {
     Stream<Pod> pods =
@@ -332,7 +236,7 @@ public class ScheduleWorkflow {
         && cr.getStatus().conditions().stream()
             .anyMatch(
                 c ->
-                    c.type() == dev.warmstart.api.v1alpha1.ConditionType.Accepted
+                    c.type() == ConditionType.Accepted
                         && c.status() == ConditionStatus.False
                         && cr.getMetadata().getGeneration().equals(c.observedGeneration()));
   }
@@ -341,42 +245,17 @@ public class ScheduleWorkflow {
       Comparator.comparing(Child::created).thenComparing(Child::name);
 
   private static Optional<Child> newest(List<GpuCheckpoint> all, CheckpointPhase phase) {
-    return all.stream().filter(c -> phase(c) == phase).map(ScheduleWorkflow::child).max(NEWEST);
+    return all.stream()
+        .filter(c -> ScheduledCheckpoints.phase(c) == phase)
+        .map(ScheduleWorkflow::child)
+        .max(NEWEST);
   }
 
   private static Child child(GpuCheckpoint c) {
     return new Child(
         c.getMetadata().getName(),
-        created(c),
-        phase(c),
+        ScheduledCheckpoints.created(c),
+        ScheduledCheckpoints.phase(c),
         c.getStatus() == null ? null : c.getStatus().message());
-  }
-
-  /** The run's scheduled time (annotation), else the creation time. */
-  private static Instant created(GpuCheckpoint c) {
-    Map<String, String> a = c.getMetadata().getAnnotations();
-    String at = a == null ? null : a.get(GpuCheckpointSchedule.SCHEDULED_AT_ANNOTATION);
-    return Instant.parse(at != null ? at : c.getMetadata().getCreationTimestamp());
-  }
-
-  private static CheckpointPhase phase(GpuCheckpoint c) {
-    return c.getStatus() == null ? null : c.getStatus().phase();
-  }
-
-  private static boolean terminal(GpuCheckpoint c) {
-    return phase(c) != null && phase(c).isTerminal();
-  }
-
-  private static Retention.Outcome outcome(GpuCheckpoint c) {
-    if (phase(c) == CheckpointPhase.Succeeded) {
-      return Retention.Outcome.Succeeded;
-    }
-    return phase(c) == CheckpointPhase.Failed
-        ? Retention.Outcome.Failed
-        : Retention.Outcome.Running;
-  }
-
-  private static long mib(long bytes) {
-    return bytes >> 20;
   }
 }

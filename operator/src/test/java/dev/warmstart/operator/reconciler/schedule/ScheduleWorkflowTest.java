@@ -18,6 +18,7 @@ import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleSpec;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
+import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.operator.OperatorMetrics;
 import dev.warmstart.operator.ScheduleMetrics;
 import dev.warmstart.operator.event.EventRecorder;
@@ -28,6 +29,7 @@ import dev.warmstart.operator.status.CheckpointStatusFactory;
 import dev.warmstart.operator.status.ScheduleStatusFactory;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
+import dev.warmstart.operator.support.LiveCheckpointWorld;
 import dev.warmstart.operator.support.MutableClock;
 import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
@@ -84,15 +86,16 @@ class ScheduleWorkflowTest {
         new Reconcile<>(
             client,
             GpuCheckpoint.class,
-            new CheckpointWorkflow(
+            LiveCheckpointWorld.steps(
+                client,
+                new CheckpointWorkflow(
                     client,
                     agents,
                     new CheckpointStatusFactory(clock),
                     events,
                     new OperatorMetrics(registry),
                     new TestConfig(),
-                    clock)
-                ::step,
+                    clock)),
             clock);
   }
 
@@ -218,11 +221,7 @@ class ScheduleWorkflowTest {
     reconcile("keep1");
 
     assertThat(names("keep1")).containsExactly(first, second);
-    client
-        .resources(dev.warmstart.api.v1alpha1.GpuRestore.class)
-        .inNamespace(Cluster.NS)
-        .withName("uses-first")
-        .delete();
+    client.resources(GpuRestore.class).inNamespace(Cluster.NS).withName("uses-first").delete();
     reconcile("keep1");
     assertThat(names("keep1")).containsExactly(second);
   }

@@ -235,54 +235,46 @@ public final class CheckpointService {
 
   /**
    * The CRIU dump, with the container's writable layer and the stamps of files the image does not
-   * carry taken while CRIU still holds the tree frozen (its post-dump action script).
+   * carry taken while CRIU still holds the tree frozen (its post-dump notification).
    */
   private FrozenCapture dumpWithFiles(
       CheckpointCommand cmd, TreeInspector.Layout layout, ScratchDir staging, int freezeSeconds)
       throws CriuFailure, IOException {
     FrozenCapture files = FrozenCapture.prepare(layout.source(), staging.dir(), layerSettings);
-    try (ScratchDir gateDir = store.workDir()) {
-      PostDumpGate gate = PostDumpGate.open(gateDir.dir(), files, cmd.timeout());
-      CriuFailure dumpFailure = null;
-      try {
-        criu.dump(
-            new DumpSpec(
-                layout.source().pid(),
-                staging.dir(),
-                cmd.leaveRunning(),
-                layout.dumpExternals(),
-                freezeSeconds,
-                Optional.of(gate.script())),
-            cmd.timeout());
-      } catch (CriuFailure e) {
-        dumpFailure = e;
-      } finally {
-        try {
-          gate.close();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      if (gate.failure().isPresent()) {
-        // CRIU failed the dump because of it and resumed the tree: report the cause.
-        Exception f = gate.failure().get();
-        if (f instanceof LayerTooLargeException tooLarge) {
-          throw new CriuFailure(ErrorReason.UnsupportedWorkload, tooLarge.getMessage(), tooLarge);
-        }
-        throw new CriuFailure(
-            ErrorReason.Internal,
-            "capturing the container's files while frozen failed: " + f.getMessage(),
-            f);
-      }
-      if (dumpFailure != null) {
-        throw dumpFailure;
-      }
-      if (!gate.ran()) {
-        throw new CriuFailure(
-            ErrorReason.CriuFailed, "criu dump succeeded without running its post-dump script");
-      }
-      return files;
+    PostDumpGate gate = new PostDumpGate(files);
+    CriuFailure dumpFailure = null;
+    try {
+      criu.dump(
+          new DumpSpec(
+              layout.source().pid(),
+              staging.dir(),
+              cmd.leaveRunning(),
+              layout.dumpExternals(),
+              freezeSeconds,
+              Optional.of(gate)),
+          cmd.timeout());
+    } catch (CriuFailure e) {
+      dumpFailure = e;
     }
+    if (gate.failure().isPresent()) {
+      // CRIU failed the dump because of it and resumed the tree: report the cause.
+      Exception f = gate.failure().get();
+      if (f instanceof LayerTooLargeException tooLarge) {
+        throw new CriuFailure(ErrorReason.UnsupportedWorkload, tooLarge.getMessage(), tooLarge);
+      }
+      throw new CriuFailure(
+          ErrorReason.Internal,
+          "capturing the container's files while frozen failed: " + f.getMessage(),
+          f);
+    }
+    if (dumpFailure != null) {
+      throw dumpFailure;
+    }
+    if (!gate.ran()) {
+      throw new CriuFailure(
+          ErrorReason.CriuFailed, "criu dump succeeded without reaching its post-dump step");
+    }
+    return files;
   }
 
   /**

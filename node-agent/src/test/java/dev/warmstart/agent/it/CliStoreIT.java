@@ -174,6 +174,6 @@ class CliStoreIT {
 
   private static boolean criuRunsFor(int pid) {
     return ProcessHandle.allProcesses()
-        .anyMatch(p -> p.info().commandLine().orElse("").contains(" dump -t " + pid + " "));
+        .anyMatch(p -> p.info().commandLine().orElse("").contains("dump --rpc -t " + pid));
   }
 }

@@ -2,6 +2,7 @@ package dev.warmstart.agent.criu;
 
 import dev.warmstart.agent.criu.rpc.Rpc.criu_resp;
 import dev.warmstart.api.agent.ErrorReason;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Turns CRIU's answer to a failed request into a reason a user can act on. */
@@ -10,6 +11,8 @@ final class CriuErrors {
   static final int ESRCH = 3;
 
   static final int EEXIST = 17;
+
+  private static final int MAX_DETAIL = 3;
 
   private static final String ENOSPC_TEXT = "No space left on device";
 
@@ -47,17 +50,22 @@ final class CriuErrors {
     return ErrorReason.CriuFailed;
   }
 
-  /** The failure's text: CRIU's first error, then the log's other errors (plugin errors first). */
+  /**
+   * The failure's text: CRIU's first error (unless it is one CRIU carries on after), then the log's
+   * other errors, plugin errors first, at most {@code MAX_DETAIL} lines.
+   */
   static String detail(criu_resp resp, List<String> logErrors) {
     String first = resp.getCrErrmsg().strip();
-    List<String> others = logErrors.stream().filter(l -> !first.contains(l.strip())).toList();
-    StringBuilder out = new StringBuilder(first.isEmpty() ? "no error message" : first);
-    if (resp.hasCrErrno()) {
-      out.append(" (errno ").append(resp.getCrErrno()).append(')');
+    List<String> lines = new ArrayList<>();
+    if (!first.isEmpty() && !CriuLog.isNoise(first)) {
+      lines.add(first);
     }
-    if (!others.isEmpty()) {
-      out.append("; log: ").append(String.join("; ", others));
-    }
-    return out.toString();
+    logErrors.stream()
+        .map(String::strip)
+        .filter(l -> !lines.contains(l))
+        .limit(MAX_DETAIL - lines.size())
+        .forEach(lines::add);
+    String text = lines.isEmpty() ? "no error message" : String.join("; ", lines);
+    return resp.hasCrErrno() ? text + " (errno " + resp.getCrErrno() + ")" : text;
   }
 }

@@ -206,7 +206,9 @@ public final class CriuRunner {
     try {
       List<InheritedFd> stdio = new ArrayList<>(fds);
       console =
-          Files.createTempFile(log == null ? null : log.getParent(), "criu-" + action, ".console");
+          log == null
+              ? Files.createTempFile("criu-" + action, ".console")
+              : Files.createTempFile(log.getParent(), "criu-" + action, ".console");
       stdio.add(new InheritedFd(0, Path.of("/dev/null"), false));
       stdio.add(new InheritedFd(1, console, true));
       stdio.add(new InheritedFd(2, console, true));
@@ -285,8 +287,9 @@ public final class CriuRunner {
     }
   }
 
+  /** The log's error lines (all of them: CRIU's first error is not always the cause). */
   private static List<String> errors(Path log, String orElse) {
-    List<String> errors = log == null ? List.of() : CriuLog.errors(log, 3);
+    List<String> errors = log == null ? List.of() : CriuLog.errors(log, Integer.MAX_VALUE);
     return errors.isEmpty() && !orElse.isEmpty() ? List.of(orElse) : errors;
   }
 

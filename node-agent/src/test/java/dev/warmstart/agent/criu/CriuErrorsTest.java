@@ -67,7 +67,18 @@ class CriuErrorsTest {
                 resp,
                 List.of("Error (criu/seize.c:1): can't seize 7", "Error (warmstart): plugin said")))
         .isEqualTo(
-            "Error (criu/seize.c:1): can't seize 7 (errno 3); log: Error (warmstart): plugin said");
+            "Error (criu/seize.c:1): can't seize 7; Error (warmstart): plugin said (errno 3)");
     assertThat(CriuErrors.detail(failed(null, null), List.of())).isEqualTo("no error message");
+  }
+
+  @Test
+  void aFirstErrorCriuCarriesOnAfterIsNotTheDetail() {
+    criu_resp resp =
+        failed(
+            null,
+            "Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self: Operation not"
+                + " permitted\n");
+    assertThat(CriuErrors.detail(resp, List.of("Error (criu/bfd.c:131): bfd: flushing: x")))
+        .isEqualTo("Error (criu/bfd.c:131): bfd: flushing: x");
   }
 }

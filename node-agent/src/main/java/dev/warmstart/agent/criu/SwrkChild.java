@@ -70,6 +70,12 @@ final class SwrkChild implements AutoCloseable {
       }
       int child = moveOutside(pair[1], targets, toClose);
       check(C.posix_spawn_file_actions_adddup2(actions, child, swrkFd), "adddup2");
+      // Nothing else of the agent's reaches CRIU (JVM descriptors are not all close-on-exec).
+      for (int n = 0; n < swrkFd; n++) {
+        if (!targets.contains(n)) {
+          check(C.posix_spawn_file_actions_addclose(actions, n), "addclose");
+        }
+      }
       check(C.posix_spawn_file_actions_addclosefrom_np(actions, swrkFd + 1), "addclosefrom_np");
       // Java threads may block signals; CRIU must see SIGTERM (it undoes a dump on it).
       Memory emptySet = new Memory(SwrkLibC.SIGSET_SIZE);

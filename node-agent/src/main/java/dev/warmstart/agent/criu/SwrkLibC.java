@@ -67,6 +67,8 @@ interface SwrkLibC extends Library {
 
   int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newFd);
 
+  int posix_spawn_file_actions_addclose(Pointer fileActions, int fd);
+
   int posix_spawn_file_actions_addclosefrom_np(Pointer fileActions, int from);
 
   int posix_spawn_file_actions_destroy(Pointer fileActions);

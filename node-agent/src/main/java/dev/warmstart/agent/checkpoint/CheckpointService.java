@@ -64,7 +64,7 @@ public final class CheckpointService {
       LayerSettings layerSettings,
       FreshDriver freshDriver) {
     this.criu = criu;
-    this.dump = new FrozenDump(criu, store, layerSettings);
+    this.dump = new FrozenDump(criu, layerSettings);
     this.transfers = new ImageTransfers(containers);
     this.store = store;
     this.procfs = procfs;

@@ -15,11 +15,15 @@ final class CriuLog {
   private static final Pattern CALL =
       Pattern.compile("warmstart-cuda: driver call (begins|ends): ");
 
-  /** CRIU's summary lines and the consequences of an error already quoted: never the reason. */
+  /**
+   * CRIU's summary lines, the consequences of an error already quoted, and errors CRIU carries on
+   * after (without CAP_SYS_RESOURCE it cannot raise its own RLIMIT_NOFILE): never the reason.
+   */
   private static final Pattern NOISE =
       Pattern.compile(
           "(Dumping|Restoring) FAILED|exited, status=|killed by signal|Dump interrupted by signal"
-              + "|Timeout reached|Unable to interrupt|Can't (cure|unseize)");
+              + "|Timeout reached|Unable to interrupt|Can't (cure|unseize)"
+              + "|Can't setup RLIMIT_NOFILE for self");
 
   private CriuLog() {}
 
@@ -50,6 +54,11 @@ final class CriuLog {
       }
     }
     return open > 0;
+  }
+
+  /** Whether an error line is noise (see NOISE), e.g. CRIU's first error in its RPC answer. */
+  static boolean isNoise(String line) {
+    return NOISE.matcher(line).find();
   }
 
   private static boolean isError(String l) {

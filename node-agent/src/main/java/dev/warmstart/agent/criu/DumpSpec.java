@@ -5,13 +5,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One {@code criu dump}.
+ * One CRIU dump.
  *
- * @param externals values for {@code --external} (namespaces and mounts the tree shares with its
+ * @param externals CRIU's {@code external} objects (namespaces and mounts the tree shares with its
  *     container, restored from the target container instead)
- * @param freezeTimeoutSeconds CRIU's own {@code --timeout} for freezing the tree
- * @param actionScript CRIU's {@code --action-script} (its post-dump step runs while the tree is
- *     still frozen)
+ * @param freezeTimeoutSeconds CRIU's own timeout for freezing the tree
+ * @param postDump agent work at CRIU's post-dump point: the images are written and the tree is
+ *     still frozen; when it fails, CRIU fails the dump and resumes the tree
  */
 public record DumpSpec(
     int pid,
@@ -19,7 +19,13 @@ public record DumpSpec(
     boolean leaveRunning,
     List<String> externals,
     int freezeTimeoutSeconds,
-    Optional<Path> actionScript) {
+    Optional<FrozenStep> postDump) {
+
+  /** Work done while CRIU holds the dumped tree frozen. */
+  @FunctionalInterface
+  public interface FrozenStep {
+    void run() throws Exception;
+  }
 
   public DumpSpec(
       int pid,

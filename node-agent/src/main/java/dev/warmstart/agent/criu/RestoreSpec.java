@@ -2,21 +2,21 @@ package dev.warmstart.agent.criu;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * One {@code criu restore -d}.
+ * One CRIU restore (detached: the restored tree outlives CRIU). Options keep the criu CLI's
+ * spelling; CriuRequests turns them into RPC fields.
  *
  * @param root the root filesystem to restore onto (a placeholder container's rootfs)
- * @param inheritFds {@code --inherit-fd fd[N]:key} pairs; each fd N is opened by the launcher from
- *     the path in {@code fdSources}
- * @param fdSources fd number to the path the launcher opens for it ({@code <} read, {@code >}
- *     write, as the {@link RedirectedFd#write()} flag says)
- * @param joinNamespaces values for {@code --join-ns}, e.g. {@code ipc:/proc/9/ns/ipc}
- * @param externals values for {@code --external} at restore (mount key to host path)
- * @param cgroupProcsFiles cgroup.procs files the launcher joins before exec, so the restored tree
- *     inherits the target container's cgroups
+ * @param inheritFds {@code fd[N]:key} pairs (CRIU's inherit-fd); each fd N is opened by the agent
+ *     from the path in {@code fdSources} and given to CRIU at that number
+ * @param fdSources fd number to the path the agent opens for it (for reading, or for writing as the
+ *     {@link RedirectedFd#write()} flag says)
+ * @param joinNamespaces namespaces to join, {@code ns:file}, e.g. {@code ipc:/proc/9/ns/ipc}
+ * @param externals CRIU's external objects at restore (mount key to host path)
+ * @param cgroupProcsFiles cgroup.procs files CRIU's launcher joins before exec, so the restored
+ *     tree inherits the target container's cgroups
  * @param enterPidNamespaceOf run CRIU inside this process's PID namespace, so a dumped PID
  *     namespace is recreated nested inside it
  * @param gpuRemap GPU UUID pairs for the CUDA plugin ("GPU-old=GPU-new,..."), if any
@@ -36,7 +36,7 @@ public record RestoreSpec(
     Optional<String> gpuRemap,
     boolean deferGpu) {
 
-  /** An fd the launcher opens for CRIU to inherit. */
+  /** An fd the agent opens for CRIU to inherit. */
   public record RedirectedFd(int fd, Path path, boolean write) {}
 
   public static RestoreSpec onHost(Path imageDir, Path workDir) {
@@ -70,9 +70,5 @@ public record RestoreSpec(
         enterPidNamespaceOf,
         remap,
         defer);
-  }
-
-  public Map<Integer, RedirectedFd> fdsByNumber() {
-    return fdSources.stream().collect(java.util.stream.Collectors.toMap(RedirectedFd::fd, f -> f));
   }
 }

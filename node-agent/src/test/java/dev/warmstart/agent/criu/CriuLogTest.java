@@ -2,7 +2,6 @@ package dev.warmstart.agent.criu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warmstart.api.agent.ErrorReason;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -54,15 +53,5 @@ class CriuLogTest {
         "(01.0) warmstart-cuda: driver call ends: checkpoint of pid 7 (0)\n",
         java.nio.file.StandardOpenOption.APPEND);
     assertThat(CriuLog.driverCallInProgress(log)).isFalse();
-  }
-
-  @Test
-  void aTakenThreadIdIsPidInUse() {
-    assertThat(
-            CriuRunner.classify("Error (criu/pie/restorer.c:2201): Unable to create a thread: -17"))
-        .isEqualTo(ErrorReason.PidInUse);
-    assertThat(
-            CriuRunner.classify("Error (criu/pie/restorer.c:2201): Unable to create a thread: -12"))
-        .isEqualTo(ErrorReason.CriuFailed);
   }
 }

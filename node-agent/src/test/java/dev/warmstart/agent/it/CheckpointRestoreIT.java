@@ -253,7 +253,10 @@ class CheckpointRestoreIT {
                       ProcessHandle.allProcesses()
                           .filter(
                               p ->
-                                  p.info().commandLine().orElse("").contains(" dump -t " + w.pid()))
+                                  p.info()
+                                      .commandLine()
+                                      .orElse("")
+                                      .contains("dump --rpc -t " + w.pid()))
                           .findFirst();
                   if (dump.isPresent()) {
                     sleep(150);

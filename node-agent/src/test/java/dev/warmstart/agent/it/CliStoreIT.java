@@ -172,8 +172,11 @@ class CliStoreIT {
     return null;
   }
 
+  /** A criu swrk dumping {@code pid}: its process title is "dump --rpc -t PID". */
   private static boolean criuRunsFor(int pid) {
+    java.util.regex.Pattern title =
+        java.util.regex.Pattern.compile("dump --rpc -t " + pid + "(\\D|$)");
     return ProcessHandle.allProcesses()
-        .anyMatch(p -> p.info().commandLine().orElse("").contains(" dump -t " + pid + " "));
+        .anyMatch(p -> title.matcher(p.info().commandLine().orElse("")).find());
   }
 }

@@ -527,7 +527,10 @@ class FaultInjectionIT {
     return awaitCriu("restore", timeout);
   }
 
-  /** The CRIU {@code action} this JVM started (CRIU runs through its own ld-linux). */
+  /**
+   * The CRIU this JVM started, once it serves {@code action}: a {@code criu swrk} names its request
+   * in its process title ("dump --rpc -t PID", "restore --rpc").
+   */
   private static ProcessHandle awaitCriu(String action, Duration timeout)
       throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
@@ -535,15 +538,7 @@ class FaultInjectionIT {
       Optional<ProcessHandle> criu =
           ProcessHandle.current()
               .descendants()
-              .filter(
-                  h ->
-                      h.info()
-                          .arguments()
-                          .map(
-                              a ->
-                                  List.of(a).contains(action)
-                                      && List.of(a).toString().contains("libexec/criu"))
-                          .orElse(false))
+              .filter(h -> h.info().commandLine().orElse("").contains(action + " --rpc"))
               .findFirst();
       if (criu.isPresent()) {
         return criu.get();

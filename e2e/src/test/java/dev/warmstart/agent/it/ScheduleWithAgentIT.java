@@ -170,7 +170,7 @@ class ScheduleWithAgentIT {
       if (ck.getMetadata().getDeletionTimestamp() == null) {
         continue;
       }
-      for (int attempt = 1; cleanup.cleanup(ck, attempt).isPresent(); attempt++) {
+      while (cleanup.cleanup(ck).isPresent()) {
         Thread.sleep(100);
       }
       ck.getMetadata().setFinalizers(new ArrayList<>());

@@ -274,12 +274,12 @@ class CheckpointWorkflowTest {
             new TestConfig(),
             clock);
 
-    assertThat(cleanup.cleanup(cr, 1)).as("capture in flight: keep the finalizer").isPresent();
+    assertThat(cleanup.cleanup(cr)).as("capture in flight: keep the finalizer").isPresent();
     assertThat(agents.operations(OperationKind.DELETE_IMAGE)).isZero();
     cr = reconcile.untilSettled("ck", 10);
-    assertThat(cleanup.cleanup(cr, 1)).as("deletion submitted, still running").isPresent();
-    assertThat(cleanup.cleanup(cr, 1)).isPresent();
-    assertThat(cleanup.cleanup(cr, 1)).as("image deleted: finalizer may go").isEmpty();
+    assertThat(cleanup.cleanup(cr)).as("deletion submitted, still running").isPresent();
+    assertThat(cleanup.cleanup(cr)).isPresent();
+    assertThat(cleanup.cleanup(cr)).as("image deleted: finalizer may go").isEmpty();
     assertThat(agents.operations(OperationKind.DELETE_IMAGE)).as("one deletion").isEqualTo(1);
     assertThat(agents.submissions)
         .last()
@@ -289,6 +289,29 @@ class CheckpointWorkflowTest {
               assertThat(r.deleteImageName()).isEqualTo("ml.ck");
             });
     assertThat(events("ck")).contains("ArtifactDeleted");
+  }
+
+  @Test
+  void aDeletionWhoseAgentStaysUnreachableGivesUpAfterTheAttemptsAndLeavesTheImage() {
+    cluster.runningPod("llm-0", "gpu-1");
+    cluster.checkpoint("ck", "llm-0");
+    agents.pollsToFinish = 1;
+    reconcile.once("ck");
+    GpuCheckpoint cr = reconcile.untilSettled("ck", 10);
+    var cleanup =
+        new GpuCheckpointCleanup(
+            agents,
+            new EventRecorder(client, clock),
+            new OperatorMetrics(new SimpleMeterRegistry()),
+            new TestConfig(3),
+            clock);
+    agents.unreachable.add("gpu-1");
+
+    assertThat(cleanup.cleanup(cr)).as("attempt 1: retried").isPresent();
+    assertThat(cleanup.cleanup(cr)).as("attempt 2: retried").isPresent();
+    assertThat(cleanup.cleanup(cr)).as("attempt 3 of 3: the finalizer may go").isEmpty();
+    assertThat(events("ck")).contains("ArtifactRetained");
+    assertThat(agents.operations(OperationKind.DELETE_IMAGE)).as("never reached").isZero();
   }
 
   @Test

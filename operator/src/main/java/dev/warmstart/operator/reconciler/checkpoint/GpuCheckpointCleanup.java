@@ -19,7 +19,9 @@ import dev.warmstart.operator.reconciler.OperationTracker.Unreachable;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Deleting a GpuCheckpoint: waits for a capture in flight, then deletes its image on the node
@@ -33,6 +35,9 @@ public class GpuCheckpointCleanup {
   private final OperationTracker operations;
   private final EventRecorder events;
 
+  /** Per checkpoint (UID): cleanups so far that found its agent unreachable. */
+  private final Map<String, Integer> unreachableTries = new ConcurrentHashMap<>();
+
   public GpuCheckpointCleanup(
       NodeAgentClient agents,
       EventRecorder events,
@@ -44,11 +49,20 @@ public class GpuCheckpointCleanup {
   }
 
   /**
-   * Empty when the finalizer may go; otherwise when to look again.
-   *
-   * @param attempt this cleanup's attempt, from 1
+   * Empty when the finalizer may go; otherwise when to look again. An unreachable agent is retried
+   * with backoff up to the configured attempts, counted here: a cleanup that reschedules itself
+   * gets no retry count from JOSDK (only a throwing one does).
    */
-  public Optional<Duration> cleanup(GpuCheckpoint cr, int attempt) {
+  public Optional<Duration> cleanup(GpuCheckpoint cr) {
+    String uid = cr.getMetadata().getUid();
+    Optional<Duration> next = cleanup(cr, unreachableTries.getOrDefault(uid, 0) + 1);
+    if (next.isEmpty()) {
+      unreachableTries.remove(uid);
+    }
+    return next;
+  }
+
+  private Optional<Duration> cleanup(GpuCheckpoint cr, int attempt) {
     GpuCheckpointStatus s = cr.getStatus();
     if (s == null || s.nodeName() == null || s.operationId() == null) {
       return Optional.empty(); // nothing was started
@@ -104,6 +118,7 @@ public class GpuCheckpointCleanup {
 
   /** Retries an unreachable agent with backoff; past the attempts, the image is left there. */
   private Optional<Duration> leaveOrRetry(GpuCheckpoint cr, String node, Unreachable u) {
+    unreachableTries.merge(cr.getMetadata().getUid(), 1, Integer::sum);
     if (u.retryAfter().isEmpty()) {
       events.warning(
           cr, EventReason.ArtifactRetained, "image left on " + node + ": " + u.message());

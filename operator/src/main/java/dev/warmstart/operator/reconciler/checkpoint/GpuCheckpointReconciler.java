@@ -12,7 +12,6 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
-import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.util.List;
@@ -58,10 +57,8 @@ public class GpuCheckpointReconciler implements Reconciler<GpuCheckpoint>, Clean
 
   @Override
   public DeleteControl cleanup(GpuCheckpoint cr, Context<GpuCheckpoint> context) {
-    int attempt =
-        context == null ? 1 : context.getRetryInfo().map(RetryInfo::getAttemptCount).orElse(1);
     return cleanup
-        .cleanup(cr, attempt)
+        .cleanup(cr)
         .map(d -> DeleteControl.noFinalizerRemoval().rescheduleAfter(d))
         .orElseGet(DeleteControl::defaultDelete);
   }

@@ -10,9 +10,11 @@ import java.util.Objects;
 
 /**
  * Writes a whole status with PUT on the status subresource, guarded by the resourceVersion read.
- * Not a merge patch: Fabric8's mock server (our API server in tests) appends to lists on status
- * merge patches where a real API server replaces them, so conditions would differ between tests and
- * production. A PUT means the same in both; SSA is not available in the mock.
+ * The status is decided from the resource as read, so a decision taken from a stale read must fail
+ * (409, decide again) rather than overwrite a newer status: server-side apply would win regardless
+ * of what it was decided from, which is why it is not used here even on a real API server. Not a
+ * merge patch either: Fabric8's mock server (the API server of the fast tests) appends to lists on
+ * status merge patches where a real API server replaces them.
  */
 public final class StatusWriter {
   private final KubernetesClient client;

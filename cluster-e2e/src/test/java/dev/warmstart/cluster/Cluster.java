@@ -244,6 +244,46 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
 
   public record Result(int rc, String out, String err) {}
 
+  /** Host directory under which the tests' hostPath PersistentVolumes keep their files. */
+  public static final Path PV_DIR = Path.of("/var/lib/warmstart-cluster/pvc-images");
+
+  /**
+   * A claim named {@code images} in {@code ns}, bound to a hostPath PersistentVolume at {@link
+   * #PV_DIR}/{@code ns} (outside the per-node binds, so every node reaches the same files) with the
+   * given access mode; returns that directory.
+   */
+  public Path imagesClaim(String ns, String accessMode) {
+    Path dir = PV_DIR.resolve(ns);
+    Result r =
+        apply(
+            ns,
+            """
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: %s-images}
+            spec:
+              capacity: {storage: 2Gi}
+              accessModes: [%s]
+              storageClassName: warmstart-e2e
+              persistentVolumeReclaimPolicy: Delete
+              hostPath: {path: %s, type: DirectoryOrCreate}
+              claimRef: {namespace: %s, name: images}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: images}
+            spec:
+              accessModes: [%s]
+              storageClassName: warmstart-e2e
+              resources: {requests: {storage: 2Gi}}
+            """
+                .formatted(ns, accessMode, dir, ns, accessMode));
+    if (r.rc() != 0) {
+      throw new IllegalStateException("claim not created: " + r.err());
+    }
+    return dir;
+  }
+
   public Result kubectlResult(String... args) {
     List<String> cmd =
         new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));

@@ -31,7 +31,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LocalCluster.class)
 class CrossNodeRestoreIT {
-  private static final Path PV_DIR = Path.of("/var/lib/warmstart-cluster/pvc-images");
 
   /** Node 1's store on the host (cluster-values.yaml: agent.storage.hostPath + images/). */
   private static final Path NODE1_STORE = Path.of("/var/lib/warmstart-cluster/agent-images/images");
@@ -52,31 +51,7 @@ class CrossNodeRestoreIT {
     }
     String ns = cluster.namespace("e2e-xnode");
     String pv = ns + "-images";
-    assertThat(
-            cluster.apply(
-                ns,
-                """
-                apiVersion: v1
-                kind: PersistentVolume
-                metadata: {name: %s}
-                spec:
-                  capacity: {storage: 2Gi}
-                  accessModes: [ReadWriteMany]
-                  storageClassName: warmstart-e2e
-                  persistentVolumeReclaimPolicy: Delete
-                  hostPath: {path: %s, type: DirectoryOrCreate}
-                  claimRef: {namespace: %s, name: images}
-                ---
-                apiVersion: v1
-                kind: PersistentVolumeClaim
-                metadata: {name: images}
-                spec:
-                  accessModes: [ReadWriteMany]
-                  storageClassName: warmstart-e2e
-                  resources: {requests: {storage: 2Gi}}
-                """
-                    .formatted(pv, PV_DIR.resolve(ns), ns)))
-        .satisfies(r -> assertThat(r.rc()).as(r.err()).isZero());
+    Path claimDir = cluster.imagesClaim(ns, "ReadWriteMany");
     try {
       Pod source = cluster.startWorkload(ns, "counter");
       assertThat(source.getSpec().getNodeName()).isEqualTo(Cluster.NODE);
@@ -103,7 +78,7 @@ class CrossNodeRestoreIT {
       String image = ns + ".counter-ck";
       assertThat(ck.path("status").path("artifact").path("location").asText())
           .isEqualTo("pvc://images/shared/" + image);
-      Path onClaim = PV_DIR.resolve(ns).resolve("shared").resolve(image);
+      Path onClaim = claimDir.resolve("shared").resolve(image);
       assertThat(onClaim.resolve("manifest.json")).exists();
       assertThat(NODE1_STORE.resolve(image).resolve("manifest.json"))
           .as("node 1's agent checkpointed into its own store first")

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LocalCluster.class)
 class PvcStorageIT {
   /** The PersistentVolume's directory on the node (under the cluster's state directory). */
-  private static final Path PV_DIR = Path.of("/var/lib/warmstart-cluster/pvc-images");
 
   /**
    * The agent's store on the node (cluster-values.yaml: agent.storage.hostPath, the store in its
@@ -37,31 +36,7 @@ class PvcStorageIT {
     Cluster cluster = LocalCluster.cluster();
     String ns = cluster.namespace("e2e-pvc");
     String pv = ns + "-images";
-    assertThat(
-            cluster.apply(
-                ns,
-                """
-                apiVersion: v1
-                kind: PersistentVolume
-                metadata: {name: %s}
-                spec:
-                  capacity: {storage: 2Gi}
-                  accessModes: [ReadWriteOnce]
-                  storageClassName: warmstart-e2e
-                  persistentVolumeReclaimPolicy: Delete
-                  hostPath: {path: %s, type: DirectoryOrCreate}
-                  claimRef: {namespace: %s, name: images}
-                ---
-                apiVersion: v1
-                kind: PersistentVolumeClaim
-                metadata: {name: images}
-                spec:
-                  accessModes: [ReadWriteOnce]
-                  storageClassName: warmstart-e2e
-                  resources: {requests: {storage: 2Gi}}
-                """
-                    .formatted(pv, PV_DIR.resolve(ns), ns)))
-        .satisfies(r -> assertThat(r.rc()).as(r.err()).isZero());
+    Path claimDir = cluster.imagesClaim(ns, "ReadWriteOnce");
     try {
       cluster.startWorkload(ns, "counter");
       Cluster.await(
@@ -92,7 +67,7 @@ class PvcStorageIT {
           "the storage pod to go (the RWO claim is free again)",
           () -> cluster.client().pods().inNamespace(ns).withName("counter-ck-store").get() == null);
 
-      Path onClaim = PV_DIR.resolve(ns).resolve("shared").resolve(image);
+      Path onClaim = claimDir.resolve("shared").resolve(image);
       JsonNode manifest = new ObjectMapper().readTree(onClaim.resolve("manifest.json").toFile());
       assertThat(manifest.path("writableLayer").path("upperDir").asText())
           .as("the container's overlay upper directory was found and captured")

@@ -150,7 +150,12 @@ public final class CudaDriver {
   }
 
   /** A GPU UUID pair for a restore onto another GPU. */
-  public record GpuPair(String from, String to) {}
+  public record GpuPair(String from, String to) {
+    /** Whether this pair puts a GPU's state onto another GPU (not an identity pair). */
+    public boolean moves() {
+      return !from.equals(to);
+    }
+  }
 
   private static Memory zeroed() {
     Memory m = new Memory(ARGS_SIZE);

@@ -30,12 +30,12 @@ public final class GpuCompatibility {
    * the checkpoint, i.e. one that would need {@code remap}.
    */
   public static void requireSameGpus(List<GpuPair> remap) throws OperationFailure {
-    if (remap.stream().anyMatch(p -> !p.from().equals(p.to()))) {
+    if (remap.stream().anyMatch(GpuPair::moves)) {
       throw new OperationFailure(
           ErrorReason.IncompatibleGpu,
           "gpuRemap is SameGpu but the restore target's GPUs are not the checkpoint's ("
               + remap.stream()
-                  .filter(p -> !p.from().equals(p.to()))
+                  .filter(GpuPair::moves)
                   .map(p -> p.from() + " -> " + p.to())
                   .collect(Collectors.joining(", "))
               + "): restore on the checkpoint's GPUs, or use gpuRemap: Auto");
@@ -117,7 +117,7 @@ public final class GpuCompatibility {
     for (int i = 0; i < moving.size(); i++) {
       pairs.add(new GpuPair(moving.get(i), free.get(i)));
     }
-    return pairs.stream().allMatch(p -> p.from().equals(p.to())) ? List.of() : List.copyOf(pairs);
+    return pairs.stream().anyMatch(GpuPair::moves) ? List.copyOf(pairs) : List.of();
   }
 
   private List<CudaDevice> targets(List<String> sources, List<String> requested, GpuInfo image)

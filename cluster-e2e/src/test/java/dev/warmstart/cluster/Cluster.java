@@ -284,6 +284,44 @@ public final class Cluster implements ExtensionContext.Store.CloseableResource {
     return dir;
   }
 
+  /** Deletes the PersistentVolume of {@link #imagesClaim} (its namespace is deleted apart). */
+  public void deleteImagesClaim(String ns) {
+    kubectlResult("delete", "pv", ns + "-images", "--wait=false");
+  }
+
+  /** The counter workload checkpointed onto the images claim: its pod, state before, the CR. */
+  public record ClaimCheckpoint(Pod source, JsonNode before, JsonNode checkpoint, String image) {}
+
+  /**
+   * Starts the counter workload in {@code ns}, lets it count past 50 and checkpoints it as {@code
+   * counter-ck} onto the {@link #imagesClaim} ({@code subPath: shared}); returns once Succeeded.
+   */
+  public ClaimCheckpoint checkpointCounterOnClaim(String ns) {
+    Pod source = startWorkload(ns, "counter");
+    await(
+        Duration.ofSeconds(60),
+        "the counter to pass 50",
+        () -> state(ns, "counter").path("ticks").asLong() > 50);
+    JsonNode before = state(ns, "counter");
+    Result r =
+        apply(
+            ns,
+            """
+            apiVersion: warmstart.dev/v1alpha1
+            kind: GpuCheckpoint
+            metadata: {name: counter-ck}
+            spec:
+              podName: counter
+              timeoutSeconds: 120
+              storage: {persistentVolumeClaim: {claimName: images, subPath: shared}}
+            """);
+    if (r.rc() != 0) {
+      throw new IllegalStateException("checkpoint not created: " + r.err());
+    }
+    JsonNode ck = awaitPhase(ns, "gpucheckpoint", "counter-ck", Duration.ofMinutes(4), "Succeeded");
+    return new ClaimCheckpoint(source, before, ck, ns + ".counter-ck");
+  }
+
   public Result kubectlResult(String... args) {
     List<String> cmd =
         new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));

@@ -50,32 +50,13 @@ class CrossNodeRestoreIT {
       assumeTrue(false, why);
     }
     String ns = cluster.namespace("e2e-xnode");
-    String pv = ns + "-images";
     Path claimDir = cluster.imagesClaim(ns, "ReadWriteMany");
     try {
-      Pod source = cluster.startWorkload(ns, "counter");
-      assertThat(source.getSpec().getNodeName()).isEqualTo(Cluster.NODE);
-      Cluster.await(
-          Duration.ofSeconds(60),
-          "the counter to pass 50",
-          () -> cluster.state(ns, "counter").path("ticks").asLong() > 50);
-      JsonNode before = cluster.state(ns, "counter");
-      assertThat(
-              cluster.apply(
-                  ns,
-                  """
-                  apiVersion: warmstart.dev/v1alpha1
-                  kind: GpuCheckpoint
-                  metadata: {name: counter-ck}
-                  spec:
-                    podName: counter
-                    timeoutSeconds: 120
-                    storage: {persistentVolumeClaim: {claimName: images, subPath: shared}}
-                  """))
-          .satisfies(r -> assertThat(r.rc()).as(r.err()).isZero());
-      JsonNode ck =
-          cluster.awaitPhase(ns, "gpucheckpoint", "counter-ck", Duration.ofMinutes(4), "Succeeded");
-      String image = ns + ".counter-ck";
+      Cluster.ClaimCheckpoint claimed = cluster.checkpointCounterOnClaim(ns);
+      assertThat(claimed.source().getSpec().getNodeName()).isEqualTo(Cluster.NODE);
+      JsonNode before = claimed.before();
+      JsonNode ck = claimed.checkpoint();
+      String image = claimed.image();
       assertThat(ck.path("status").path("artifact").path("location").asText())
           .isEqualTo("pvc://images/shared/" + image);
       Path onClaim = claimDir.resolve("shared").resolve(image);
@@ -123,7 +104,7 @@ class CrossNodeRestoreIT {
       assertThat(after.path("checksum").asText()).isEqualTo(before.path("checksum").asText());
     } finally {
       cluster.kubectlResult("delete", "namespace", ns, "--wait=false");
-      cluster.kubectlResult("delete", "pv", pv, "--wait=false");
+      cluster.deleteImagesClaim(ns);
     }
   }
 

@@ -35,31 +35,12 @@ class PvcStorageIT {
   void checkpointOnAClaimRestoresFromTheClaimWhenTheNodeLostItsCopy() throws Exception {
     Cluster cluster = LocalCluster.cluster();
     String ns = cluster.namespace("e2e-pvc");
-    String pv = ns + "-images";
     Path claimDir = cluster.imagesClaim(ns, "ReadWriteOnce");
     try {
-      cluster.startWorkload(ns, "counter");
-      Cluster.await(
-          Duration.ofSeconds(60),
-          "the counter to pass 50",
-          () -> cluster.state(ns, "counter").path("ticks").asLong() > 50);
-      JsonNode before = cluster.state(ns, "counter");
-      assertThat(
-              cluster.apply(
-                  ns,
-                  """
-                  apiVersion: warmstart.dev/v1alpha1
-                  kind: GpuCheckpoint
-                  metadata: {name: counter-ck}
-                  spec:
-                    podName: counter
-                    timeoutSeconds: 120
-                    storage: {persistentVolumeClaim: {claimName: images, subPath: shared}}
-                  """))
-          .satisfies(r -> assertThat(r.rc()).as(r.err()).isZero());
-      JsonNode ck =
-          cluster.awaitPhase(ns, "gpucheckpoint", "counter-ck", Duration.ofMinutes(4), "Succeeded");
-      String image = ns + ".counter-ck";
+      Cluster.ClaimCheckpoint claimed = cluster.checkpointCounterOnClaim(ns);
+      JsonNode before = claimed.before();
+      JsonNode ck = claimed.checkpoint();
+      String image = claimed.image();
       assertThat(ck.path("status").path("artifact").path("location").asText())
           .isEqualTo("pvc://images/shared/" + image);
       Cluster.await(
@@ -104,7 +85,7 @@ class PvcStorageIT {
       assertThat(local.resolve("manifest.json")).as("imported into the node's store").exists();
     } finally {
       cluster.kubectlResult("delete", "namespace", ns, "--wait=false");
-      cluster.kubectlResult("delete", "pv", pv, "--wait=false");
+      cluster.deleteImagesClaim(ns);
     }
   }
 

@@ -8,7 +8,6 @@ import dev.warmstart.operator.agent.AgentRejectedException;
 import dev.warmstart.operator.agent.AgentUnavailableException;
 import dev.warmstart.operator.agent.NodeAgentClient;
 import dev.warmstart.operator.status.ConditionReason;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,8 +20,7 @@ import java.util.Optional;
  * attempts, and record what finished in the metrics. Callers only map an {@link Outcome} to their
  * status.
  */
-@ApplicationScoped
-public class OperationTracker {
+public final class OperationTracker {
   private final NodeAgentClient agents;
   private final OperatorMetrics metrics;
   private final OperatorConfig config;

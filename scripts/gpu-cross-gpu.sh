@@ -197,5 +197,6 @@ open(os.path.join(sys.argv[2], "cross-gpu.md"), "w").write("\n".join(out) + "\n"
 print("\n".join(out))
 PY
 tar -C "$work" -czf "$OUT/logs.tar.gz" logs
+rm -rf "$store" "$work" # the images (GiBs on /dev/shm), the unpacked agent and CRIU: nothing stays behind
 log "failures: $failures"
 [ "$failures" -eq 0 ]

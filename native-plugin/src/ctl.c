@@ -1,9 +1,11 @@
 /*
  * warmstart-cuda: the driver's checkpoint calls on other processes, from a fresh process.
  *
- * The agent makes these calls in-process first; a long-lived caller's driver state can go stale
- * for a PID that a restore has reused, so the agent falls back to this tool, whose driver state is
- * always new (as NVIDIA's own cuda-checkpoint is). All processes are handled in parallel.
+ * With the plugin inside CRIU, this is the one owner of the GPU restore: a Cold restore's happens in
+ * the plugin, a staged one's (a Warm or Hot standby's activation) here, where the agent runs it. A fresh
+ * process's driver state is always new (as NVIDIA's own cuda-checkpoint's is), where a long-lived
+ * caller's can go stale for a PID that a restore has reused. All processes are handled in parallel,
+ * each driver call bounded by WARMSTART_DRIVER_TIMEOUT_S (parallel.h), as in the plugin.
  *
  *   warmstart-cuda state PID...
  *   warmstart-cuda activate [--remap FROM=TO,...] [--keep-locked] PID...
@@ -13,12 +15,12 @@
  * answer as its note); exit 0 when no driver call failed, 1 otherwise, 2 for bad arguments.
  * WARMSTART_LIBCUDA names the libcuda to load.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cuda_driver.h"
+#include "parallel.h"
 #include "remap.h"
 #include <time.h>
 
@@ -31,7 +33,6 @@ struct job {
 	double restore_ms, unlock_ms;
 	char error[300]; /* a failed call */
 	char note[300];  /* why it is no CUDA process: not a failure */
-	pthread_t thread;
 };
 
 static double ws_now_ms(void)
@@ -49,6 +50,12 @@ static void fail(struct job *j, const char *what, ws_curesult r)
 {
 	char buf[200];
 	snprintf(j->error, sizeof(j->error), "%s: %s", what, ws_cuda_strerror(&cuda, r, buf, sizeof(buf)));
+}
+
+static void timed_out(void *item, int seconds)
+{
+	struct job *j = item;
+	snprintf(j->error, sizeof(j->error), "driver call did not return within %d s", seconds);
 }
 
 static void *run(void *arg)
@@ -149,12 +156,7 @@ int main(int argc, char **argv)
 		printf("}\n");
 		return 1;
 	}
-	for (size_t k = 0; k < n; k++)
-		if (pthread_create(&jobs[k].thread, NULL, run, &jobs[k]))
-			run(&jobs[k]), jobs[k].thread = 0;
-	for (size_t k = 0; k < n; k++)
-		if (jobs[k].thread)
-			pthread_join(jobs[k].thread, NULL);
+	ws_run_parallel(jobs, n, sizeof(jobs[0]), run, timed_out);
 	printf("{\"processes\":[");
 	for (size_t k = 0; k < n; k++) {
 		printf("%s{\"pid\":%d,\"initial\":\"%s\",\"state\":\"%s\",\"restoreMs\":%.1f,\"unlockMs\":%.1f,"

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "gate.h"
 #include "host.h"
 #include "log.h"
+#include "parallel.h"
 #include "remap.h"
 #include "report.h"
 
@@ -49,7 +49,6 @@ enum ws_job { JOB_CHECKPOINT, JOB_RESTORE_UNLOCK };
 struct ws_work {
 	struct ws_proc *proc;
 	enum ws_job job;
-	pthread_t thread;
 };
 
 static struct ws_proc *find_proc(int pid)
@@ -139,12 +138,13 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
-/* WARMSTART_DRIVER_TIMEOUT_S bounds each driver call (default 300 s). */
-static int job_timeout_s(void)
+static void job_timed_out(void *item, int seconds)
 {
-	const char *env = getenv("WARMSTART_DRIVER_TIMEOUT_S");
-	int v = env ? atoi(env) : 0;
-	return v > 0 ? v : 300;
+	struct ws_proc *p = ((struct ws_work *)item)->proc;
+
+	p->failed = 1;
+	snprintf(p->error, sizeof(p->error), "driver call for pid %d did not return within %d s", p->pid, seconds);
+	ws_err("%s\n", p->error);
 }
 
 /*
@@ -171,28 +171,9 @@ static int run_parallel(enum ws_job job, int (*selected)(const struct ws_proc *)
 		}
 		work[n].proc = p;
 		work[n].job = job;
-		if (pthread_create(&work[n].thread, NULL, run_job, &work[n])) {
-			run_job(&work[n]); /* no thread to spare: do it here */
-			work[n].thread = 0;
-		}
 		n++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct timespec deadline;
-		if (!work[i].thread)
-			continue;
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_sec += job_timeout_s();
-		if (pthread_timedjoin_np(work[i].thread, NULL, &deadline)) {
-			/* A driver call that never returns must not hang CRIU: fail it and go on. */
-			struct ws_proc *p = work[i].proc;
-			p->failed = 1;
-			snprintf(p->error, sizeof(p->error), "driver call for pid %d did not return within %d s", p->pid,
-				 job_timeout_s());
-			ws_err("%s\n", p->error);
-			pthread_detach(work[i].thread);
-		}
-	}
+	ws_run_parallel(work, n, sizeof(work[0]), run_job, job_timed_out);
 	for (size_t i = 0; i < n; i++) {
 		if (need_restore_thread && ws_thread_stop(&work[i].proc->thread))
 			ret = -1;

@@ -15,6 +15,7 @@ BUILD = os.path.join(HERE, "..", "build")
 CRIU = os.environ.get("CRIU", os.path.join(HERE, "..", "..", ".local", "criu", "bin", "criu"))
 FAKE = os.path.join(BUILD, "fake", "libcuda.so.1")
 APP = os.path.join(BUILD, "fake_cuda_app")
+TOOL = os.path.join(BUILD, "warmstart-cuda")
 PLUGIN_LIBDIR = BUILD
 
 REASON = None
@@ -323,6 +324,52 @@ class PluginWithRealCriu(unittest.TestCase):
         self.assertNotEqual(0, r.returncode)
         self.assertIn("the image holds CUDA state but this host cannot restore it", self.criu_log("restore.log"))
 
+
+    # --- warmstart-cuda: the staged restore's half, the same C code in a fresh process ------------------
+    def prepared(self, n):
+        """n processes dumped and restored with their GPU state left checkpointed (a Warm standby)."""
+        pids = self.start(n)
+        self.assertEqual(0, self.dump().returncode)
+        self.assertEqual(0, self.restore(env=self.env(WARMSTART_CUDA_DEFER=1)).returncode)
+        return pids
+
+    def tool(self, *args, **env):
+        t = time.time()
+        r = subprocess.run([TOOL, *args], env=self.env(**env), capture_output=True, text=True, timeout=60)
+        return r, time.time() - t
+
+    def test_tool_restores_and_unlocks_every_process_in_parallel(self):
+        pids = self.prepared(3)
+        r, took = self.tool("activate", *map(str, pids), FAKE_CUDA_DELAY_MS=600)
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        answer = json.loads(r.stdout)
+        self.assertEqual({(p, "CHECKPOINTED", "RUNNING") for p in pids},
+                         {(p["pid"], p["initial"], p["state"]) for p in answer["processes"]})
+        for pid in pids:
+            self.assertEqual(0, self.cuda_state(pid))
+        restores = self.calls("restore")
+        self.assertEqual(sorted(pids), sorted(c[1] for c in restores))
+        self.assertLess(max(c[2] for c in restores), min(c[3] for c in restores), "the restores overlap")
+        self.assertLess(took, 1.5, "three 0.6 s restores in parallel, not one after another")
+
+    def test_tool_keeps_a_hot_standby_locked_then_only_unlocks_it(self):
+        pids = self.prepared(2)
+        r, _ = self.tool("activate", "--keep-locked", *map(str, pids))
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        for pid in pids:
+            self.assertEqual(1, self.cuda_state(pid), "GPU memory back, still locked")
+        r, _ = self.tool("activate", *map(str, pids))
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        self.assertEqual(len(pids), len(self.calls("restore")), "no second copy of the GPU memory")
+        for pid in pids:
+            self.assertEqual(0, self.cuda_state(pid))
+
+    def test_tool_bounds_a_driver_call_that_never_returns(self):
+        pids = self.prepared(1)
+        r, took = self.tool("activate", str(pids[0]), FAKE_CUDA_DELAY_MS=20000, WARMSTART_DRIVER_TIMEOUT_S=1)
+        self.assertEqual(1, r.returncode)
+        self.assertIn("did not return within 1 s", json.loads(r.stdout)["processes"][0]["error"])
+        self.assertLess(took, 5)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -41,7 +41,7 @@ public final class ActivationService {
     this.store = store;
     this.procfs = procfs;
     this.compatibility = new GpuCompatibility(gpus);
-    this.activator = new GpuActivator(gpus, freshDriver);
+    this.activator = new GpuActivator(freshDriver);
     this.gpuMemory = new GpuMemoryRestore(procfs);
   }
 

@@ -1,6 +1,5 @@
 package dev.warmstart.agent.cuda;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
@@ -19,9 +18,6 @@ import java.util.Optional;
  */
 public final class CudaDriver {
   private static final int SUCCESS = 0;
-
-  /** CUcheckpoint{Lock,Checkpoint,Restore,Unlock}Args are all 64 bytes, reserved fields zero. */
-  private static final int ARGS_SIZE = 64;
 
   private final CudaLibrary lib;
   private final int version;
@@ -94,59 +90,13 @@ public final class CudaDriver {
    * thread, the test the driver's own cuda-checkpoint tool uses).
    */
   public Optional<CudaProcessState> processState(int pid) throws CudaException {
-    return stateOf(pid).state();
-  }
-
-  /** A process's checkpoint state, or the driver's answer on why it has none. */
-  public record StateAnswer(Optional<CudaProcessState> state, String driverAnswer) {}
-
-  /** Like {@link #processState}, keeping the driver's words when it finds no restore thread. */
-  public StateAnswer stateOf(int pid) throws CudaException {
     IntByReference tid = new IntByReference();
-    int r = lib.cuCheckpointProcessGetRestoreThreadId(pid, tid);
-    if (r != SUCCESS) {
-      return new StateAnswer(
-          Optional.empty(), "cuCheckpointProcessGetRestoreThreadId: " + errorText(r));
+    if (lib.cuCheckpointProcessGetRestoreThreadId(pid, tid) != SUCCESS) {
+      return Optional.empty();
     }
     IntByReference state = new IntByReference();
     check("cuCheckpointProcessGetState(" + pid + ")", lib.cuCheckpointProcessGetState(pid, state));
-    CudaProcessState s = CudaProcessState.of(state.getValue());
-    return new StateAnswer(Optional.of(s), s.name());
-  }
-
-  /** Copies the process's GPU memory back (onto {@code remap}'s new GPUs, if any). */
-  public void restore(int pid, List<GpuPair> remap) throws CudaException {
-    Memory pairs = null;
-    Memory args = null;
-    if (!remap.isEmpty()) {
-      pairs = new Memory(32L * remap.size());
-      for (int i = 0; i < remap.size(); i++) {
-        pairs.write(32L * i, uuidBytes(remap.get(i).from()), 0, 16);
-        pairs.write(32L * i + 16, uuidBytes(remap.get(i).to()), 0, 16);
-      }
-      args = zeroed();
-      args.setPointer(0, pairs);
-      args.setInt(Native.POINTER_SIZE, remap.size());
-    }
-    int r = lib.cuCheckpointProcessRestore(pid, args);
-    java.lang.ref.Reference.reachabilityFence(pairs); // the driver reads it during the call
-    check("cuCheckpointProcessRestore(" + pid + ")", r);
-  }
-
-  public void unlock(int pid) throws CudaException {
-    check("cuCheckpointProcessUnlock(" + pid + ")", lib.cuCheckpointProcessUnlock(pid, zeroed()));
-  }
-
-  public void lock(int pid, int timeoutMs) throws CudaException {
-    Memory args = zeroed();
-    args.setInt(0, timeoutMs);
-    check("cuCheckpointProcessLock(" + pid + ")", lib.cuCheckpointProcessLock(pid, args));
-  }
-
-  public void checkpoint(int pid) throws CudaException {
-    check(
-        "cuCheckpointProcessCheckpoint(" + pid + ")",
-        lib.cuCheckpointProcessCheckpoint(pid, zeroed()));
+    return Optional.of(CudaProcessState.of(state.getValue()));
   }
 
   /** A GPU UUID pair for a restore onto another GPU. */
@@ -155,12 +105,6 @@ public final class CudaDriver {
     public boolean moves() {
       return !from.equals(to);
     }
-  }
-
-  private static Memory zeroed() {
-    Memory m = new Memory(ARGS_SIZE);
-    m.clear();
-    return m;
   }
 
   private void check(String call, int result) throws CudaException {
@@ -174,10 +118,6 @@ public final class CudaDriver {
     return lib.cuGetErrorString(result, text) == SUCCESS && text.getValue() != null
         ? text.getValue().getString(0)
         : "unknown error";
-  }
-
-  private String errorText(int result) {
-    return "error " + result + ": " + words(result);
   }
 
   static String cString(byte[] b) {
@@ -201,13 +141,5 @@ public final class CudaDriver {
         + h.substring(16, 20)
         + "-"
         + h.substring(20);
-  }
-
-  static byte[] uuidBytes(String uuid) {
-    String h = uuid.replaceFirst("^GPU-", "").replace("-", "");
-    if (h.length() != 32) {
-      throw new IllegalArgumentException("not a GPU UUID: " + uuid);
-    }
-    return HexFormat.of().parseHex(h);
   }
 }

@@ -35,12 +35,4 @@ public interface CudaLibrary extends Library {
   int cuCheckpointProcessGetRestoreThreadId(int pid, IntByReference tid);
 
   int cuCheckpointProcessGetState(int pid, IntByReference state);
-
-  int cuCheckpointProcessLock(int pid, Pointer args);
-
-  int cuCheckpointProcessCheckpoint(int pid, Pointer args);
-
-  int cuCheckpointProcessRestore(int pid, Pointer args);
-
-  int cuCheckpointProcessUnlock(int pid, Pointer args);
 }

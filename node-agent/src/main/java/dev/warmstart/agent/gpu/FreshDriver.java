@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,13 +12,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
- * The driver's checkpoint calls on other processes, made by a fresh process (the plugin directory's
- * {@code warmstart-cuda}, native-plugin/src/ctl.c) whose driver state is new: the agent's own,
- * long-lived driver state can be stale for a PID that a restore has reused.
+ * The driver's checkpoint calls on other processes, made by the plugin directory's {@code
+ * warmstart-cuda} (native-plugin/src/ctl.c, the plugin's own C code) in a fresh process, whose
+ * driver state is new: a long-lived caller's can be stale for a PID that a restore has reused.
  */
 public final class FreshDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -87,14 +91,29 @@ public final class FreshDriver {
     pids.forEach(p -> cmd.add(Integer.toString(p)));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().putAll(environment);
+    // The tool bounds each driver call a little inside ours, so that it can still say which one
+    // hung.
+    pb.environment()
+        .put("WARMSTART_DRIVER_TIMEOUT_S", Long.toString(Math.max(1, timeout.toSeconds() - 1)));
     Process p = pb.start();
+    // Read while waiting: a tool that hangs must not hold the caller past its timeout.
+    CompletableFuture<byte[]> out =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return p.getInputStream().readAllBytes();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
     try {
-      byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
         throw new IOException(TOOL + " did not answer within " + timeout);
       }
-      return JSON.readValue(out, Answer.class);
+      return JSON.readValue(out.get(timeout.toMillis(), TimeUnit.MILLISECONDS), Answer.class);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException(TOOL + " gave no answer: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       p.destroyForcibly();

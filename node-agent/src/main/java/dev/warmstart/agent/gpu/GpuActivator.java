@@ -1,10 +1,7 @@
 package dev.warmstart.agent.gpu;
 
 import dev.warmstart.agent.core.OperationFailure;
-import dev.warmstart.agent.cuda.CudaDriver;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
-import dev.warmstart.agent.cuda.CudaException;
-import dev.warmstart.agent.cuda.CudaProcessState;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
 import java.time.Duration;
@@ -12,30 +9,29 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 
 /**
- * The driver's half of a staged restore, every CUDA process of a tree in parallel: restore the GPU
- * memory of checkpointed processes (a Hot standby stops there, locked), and unlock (activation).
+ * The driver's half of a staged restore (a Warm or Hot standby): the checkpointed CUDA processes of
+ * a tree get their GPU memory back, and are unlocked unless a Hot standby keeps them locked.
+ *
+ * <p>The work is the native plugin's, not the agent's: a Cold restore does it inside CRIU, and a
+ * staged one runs the plugin's {@code warmstart-cuda} tool (native-plugin/src/ctl.c, the same C
+ * code) in a fresh process. Measured on an H200 (bench/gpu-restore-owner.sh), a Cold restore is
+ * 170-390 ms faster to its first answer with the plugin owning it than with the agent restoring
+ * after CRIU; a Warm activation is within noise either way, a Hot one costs 17 ms more in a fresh
+ * process (exec and cuInit beside the warm context) than in the agent's driver, whose long-lived
+ * state can moreover go stale for a PID that a restore reused. So one owner: the C code.
  */
 public final class GpuActivator {
-  private final GpuRuntime gpus;
-  private final FreshDriver fresh;
+  private final FreshDriver tool;
 
-  public GpuActivator(GpuRuntime gpus, FreshDriver fresh) {
-    this.gpus = gpus;
-    this.fresh = fresh;
+  public GpuActivator(FreshDriver tool) {
+    this.tool = tool;
   }
 
   /** What an activation did: the CUDA processes and step times in ms (slowest process). */
   public record Activation(List<Integer> pids, Map<String, Long> timings) {}
-
-  private record Done(long restoreMs, long unlockMs) {}
 
   /**
    * Brings the tree's CUDA processes to RUNNING: a CHECKPOINTED process gets its GPU memory back
@@ -57,106 +53,20 @@ public final class GpuActivator {
 
   private Activation run(List<Integer> tree, List<GpuPair> remap, Duration timeout, boolean unlock)
       throws OperationFailure {
-    CudaDriver cuda =
-        gpus.cuda()
-            .orElseThrow(
-                () ->
-                    new OperationFailure(
-                        ErrorReason.IncompatibleGpu,
-                        "cannot activate: no CUDA driver here (" + gpus.unavailableReason() + ")"));
-    long t0 = System.nanoTime();
-    Map<Integer, CudaProcessState> states = new LinkedHashMap<>();
-    List<String> answers = new ArrayList<>();
-    for (int pid : tree) {
-      try {
-        CudaDriver.StateAnswer a = cuda.stateOf(pid);
-        a.state()
-            .filter(
-                s -> s == CudaProcessState.CHECKPOINTED || (unlock && s == CudaProcessState.LOCKED))
-            .ifPresentOrElse(
-                s -> states.put(pid, s), () -> answers.add(pid + ": " + a.driverAnswer()));
-      } catch (CudaException e) {
-        throw new OperationFailure(
-            ErrorReason.GpuRestoreFailed, "cannot read the CUDA state of " + pid + ": " + e, e);
-      }
-    }
-    if (states.isEmpty()) {
-      return viaFreshDriver(tree, remap, timeout, unlock, answers, t0);
-    }
-    List<Integer> pids = List.copyOf(states.keySet());
-    long scanMs = (System.nanoTime() - t0) / 1_000_000;
-    ExecutorService pool = Executors.newFixedThreadPool(pids.size());
-    try {
-      List<Future<Done>> running = new ArrayList<>();
-      for (int pid : pids) {
-        boolean restore = states.get(pid) == CudaProcessState.CHECKPOINTED;
-        running.add(pool.submit(() -> step(cuda, pid, remap, restore, unlock)));
-      }
-      long deadline = System.nanoTime() + timeout.toNanos();
-      long restoreMs = 0;
-      long unlockMs = 0;
-      List<String> errors = new ArrayList<>();
-      for (int i = 0; i < running.size(); i++) {
-        try {
-          Done d =
-              running.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-          restoreMs = Math.max(restoreMs, d.restoreMs());
-          unlockMs = Math.max(unlockMs, d.unlockMs());
-        } catch (ExecutionException e) {
-          errors.add("process " + pids.get(i) + ": " + e.getCause().getMessage());
-        } catch (TimeoutException e) {
-          throw new OperationFailure(
-              ErrorReason.Timeout,
-              "the driver did not restore process " + pids.get(i) + " within " + timeout);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new OperationFailure(ErrorReason.Interrupted, "activation interrupted", e);
-        }
-      }
-      if (!errors.isEmpty()) {
-        throw new OperationFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
-      }
-      Map<String, Long> timings = new LinkedHashMap<>();
-      timings.put("cudaScan", scanMs);
-      timings.put("gpuRestore", restoreMs);
-      if (unlock) {
-        timings.put("gpuUnlock", unlockMs);
-      }
-      timings.put(unlock ? "activate" : "gpuRestoreLocked", (System.nanoTime() - t0) / 1_000_000);
-      return new Activation(pids, timings);
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  /**
-   * The agent's driver found nothing to activate: ask a fresh process, whose driver state cannot be
-   * stale for a reused PID, and let it do the work. Every failure names what the driver said.
-   */
-  private Activation viaFreshDriver(
-      List<Integer> tree,
-      List<GpuPair> remap,
-      Duration timeout,
-      boolean unlock,
-      List<String> agentAnswers,
-      long t0)
-      throws OperationFailure {
-    String agentSaid = "the agent's driver: " + String.join("; ", agentAnswers);
-    if (!fresh.available()) {
+    if (!tool.available()) {
       throw new OperationFailure(
-          ErrorReason.InvalidRequest,
-          "no process of tree "
-              + tree
-              + " has checkpointed CUDA state: nothing to activate ("
-              + agentSaid
-              + ")");
+          ErrorReason.IncompatibleGpu,
+          "cannot restore GPU state: the plugin's "
+              + FreshDriver.TOOL
+              + " is not installed in the plugin directory");
     }
+    long t0 = System.nanoTime();
     FreshDriver.Answer a;
     try {
-      a = fresh.activate(tree, remap, !unlock, timeout);
+      a = tool.activate(tree, remap, !unlock, timeout);
     } catch (IOException e) {
       throw new OperationFailure(
-          ErrorReason.GpuRestoreFailed, "activation failed: " + e.getMessage() + "; " + agentSaid);
+          ErrorReason.GpuRestoreFailed, "activation failed: " + e.getMessage());
     }
     List<String> errors = new ArrayList<>();
     List<Integer> pids = new ArrayList<>();
@@ -178,18 +88,18 @@ public final class GpuActivator {
       throw new OperationFailure(ErrorReason.GpuRestoreFailed, String.join("; ", errors));
     }
     if (pids.isEmpty()) {
-      String freshSaid =
-          a.processes().stream()
-              .map(p -> p.pid() + ": " + (p.note().isEmpty() ? p.initial() : p.note()))
-              .collect(java.util.stream.Collectors.joining("; "));
       throw new OperationFailure(
           ErrorReason.InvalidRequest,
           "no process of tree "
               + tree
-              + " has checkpointed CUDA state: nothing to activate ("
-              + agentSaid
-              + "; a fresh process: "
-              + freshSaid
+              + " has checkpointed CUDA state: nothing to activate (the driver: "
+              + a.processes().stream()
+                  .map(
+                      p ->
+                          p.pid()
+                              + ": "
+                              + (p.note() == null || p.note().isEmpty() ? p.initial() : p.note()))
+                  .collect(Collectors.joining("; "))
               + ")");
     }
     Map<String, Long> timings = new LinkedHashMap<>();
@@ -197,22 +107,7 @@ public final class GpuActivator {
     if (unlock) {
       timings.put("gpuUnlock", Math.round(unlockMs));
     }
-    timings.put("freshDriver", 1L);
     timings.put(unlock ? "activate" : "gpuRestoreLocked", (System.nanoTime() - t0) / 1_000_000);
     return new Activation(pids, timings);
-  }
-
-  private static Done step(
-      CudaDriver cuda, int pid, List<GpuPair> remap, boolean restore, boolean unlock)
-      throws CudaException {
-    long t = System.nanoTime();
-    if (restore) {
-      cuda.restore(pid, remap);
-    }
-    long restored = System.nanoTime();
-    if (unlock) {
-      cuda.unlock(pid);
-    }
-    return new Done((restored - t) / 1_000_000, (System.nanoTime() - restored) / 1_000_000);
   }
 }

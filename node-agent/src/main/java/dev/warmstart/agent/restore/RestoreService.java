@@ -58,7 +58,7 @@ public final class RestoreService {
     this.store = store;
     this.procfs = procfs;
     this.compatibility = new GpuCompatibility(gpus);
-    this.activator = new GpuActivator(gpus, freshDriver);
+    this.activator = new GpuActivator(freshDriver);
     this.transfers = new ImageTransfers(containers);
     this.placement = new RestorePlacement(procfs, containers, gpus);
     this.criu = new GatedRestore(criu);

@@ -1,0 +1,18 @@
+#ifndef WS_PARALLEL_H
+#define WS_PARALLEL_H
+
+#include <stddef.h>
+
+/*
+ * The one way the plugin (inside CRIU) and warmstart-cuda (a fresh process) run the driver's calls on
+ * every CUDA process of a tree: each item on a thread of its own (inline when no thread can be made),
+ * each waited for at most ws_driver_timeout_s(). A call that never returns must not hang its caller:
+ * timed_out(item, seconds) marks it failed and its thread is left behind, detached.
+ */
+void ws_run_parallel(void *items, size_t n, size_t size, void *(*fn)(void *),
+		     void (*timed_out)(void *item, int seconds));
+
+/* WARMSTART_DRIVER_TIMEOUT_S bounds each driver call (default 300 s). */
+int ws_driver_timeout_s(void);
+
+#endif

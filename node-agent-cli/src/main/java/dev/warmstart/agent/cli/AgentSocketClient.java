@@ -3,76 +3,95 @@ package dev.warmstart.agent.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * Talks to a running node agent over its root-only Unix socket, so CLI work goes through the
- * agent's journal and idempotency like the operator's.
+ * agent's journal and idempotency like the operator's. The JDK's HTTP client cannot dial a Unix
+ * socket, so this sends one HTTP/1.1 request per connection ({@link HttpExchange}) over the JDK's
+ * own Unix-domain {@link SocketChannel}: the CLI needs no Vert.x or Netty for a few small calls.
  */
 final class AgentSocketClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-  private final HttpClient http = vertx.createHttpClient();
-  private final SocketAddress socket;
+  private static final long TIMEOUT_SECONDS = 60;
   private final Path socketPath;
 
   AgentSocketClient(Path socketPath) {
     this.socketPath = socketPath;
-    this.socket = SocketAddress.domainSocketAddress(socketPath.toAbsolutePath().toString());
   }
 
-  /** The answer: HTTP status and body. */
-  record Answer(int status, String body) {}
-
   OperationStatus submit(OperationRequest request) throws Exception {
-    return status(call(HttpMethod.POST, "/v1/operations", JSON.writeValueAsString(request)));
+    return status(call("POST", "/v1/operations", JSON.writeValueAsString(request)));
   }
 
   OperationStatus get(String id) throws Exception {
-    return status(call(HttpMethod.GET, "/v1/operations/" + id, null));
+    return status(call("GET", "/v1/operations/" + id, null));
   }
 
-  Answer call(HttpMethod method, String uri, String body) throws Exception {
-    RequestOptions options =
-        new RequestOptions()
-            .setServer(socket)
-            .setMethod(method)
-            .setURI(uri)
-            .setHost("localhost")
-            .putHeader("Content-Type", "application/json");
+  HttpExchange.Answer call(String method, String uri, String body) throws CliFailure {
+    byte[] request = HttpExchange.request(method, uri, body);
+    SocketChannel channel;
     try {
-      return http.request(options)
-          .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
-          .compose(
-              (HttpClientResponse r) -> r.body().map(b -> new Answer(r.statusCode(), b.toString())))
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(60, TimeUnit.SECONDS);
+      channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    } catch (IOException e) {
+      throw unavailable(e.getMessage());
+    }
+    // A blocking channel has no read timeout: the wait is bounded here, and closing the channel
+    // wakes the blocked read.
+    CompletableFuture<HttpExchange.Answer> answer =
+        CompletableFuture.supplyAsync(() -> exchange(channel, request));
+    try (channel) {
+      return answer.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
-      throw new CliFailure(
-          "AgentUnavailable",
-          ExitCodes.FAILED,
-          "the node agent at " + socketPath + " did not answer: " + e.getCause().getMessage());
+      Throwable cause =
+          e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+      throw unavailable(cause.getMessage());
     } catch (TimeoutException e) {
       throw new CliFailure(
           "AgentUnavailable",
           ExitCodes.FAILED,
-          "the node agent at " + socketPath + " did not answer within 60 s");
+          "the node agent at " + socketPath + " did not answer within " + TIMEOUT_SECONDS + " s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw unavailable("interrupted");
+    } catch (IOException e) {
+      throw unavailable(e.getMessage());
     }
   }
 
-  private static OperationStatus status(Answer a) throws Exception {
+  private HttpExchange.Answer exchange(SocketChannel channel, byte[] request) {
+    try {
+      channel.connect(UnixDomainSocketAddress.of(socketPath));
+      ByteBuffer out = ByteBuffer.wrap(request);
+      while (out.hasRemaining()) {
+        channel.write(out);
+      }
+      // The request said "Connection: close": the answer ends where the stream does.
+      return HttpExchange.parse(Channels.newInputStream(channel).readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private CliFailure unavailable(String why) {
+    return new CliFailure(
+        "AgentUnavailable",
+        ExitCodes.FAILED,
+        "the node agent at " + socketPath + " did not answer: " + why);
+  }
+
+  private static OperationStatus status(HttpExchange.Answer a) throws Exception {
     if (a.status() >= 400) {
       var err = JSON.readTree(a.body());
       throw new IllegalArgumentException(
@@ -83,7 +102,6 @@ final class AgentSocketClient implements AutoCloseable {
 
   @Override
   public void close() {
-    http.close();
-    vertx.close();
+    // One connection per call: nothing stays open between them.
   }
 }

@@ -2,7 +2,8 @@
 # Builds the operator, node-agent and CPU sample workload images with podman from their Dockerfiles
 # without any registry, and writes each as a docker-archive into OUT (for `ctr images import`).
 #   warmstart.local/operator:dev     images/operator/Dockerfile    (needs operator/target/quarkus-app)
-#   warmstart.local/node-agent:dev   images/node-agent/Dockerfile  (needs node-agent/target/quarkus-app)
+#   warmstart.local/node-agent:dev   images/node-agent/Dockerfile  (needs node-agent/target/quarkus-app
+#                                    and node-agent-cli/target/warmstart-cli.jar)
 #   warmstart.local/cpu-workload:dev samples/cpu-workload/Dockerfile
 # The bases are made here and cached in $WARMSTART_IMAGE_CACHE (default /var/cache/warmstart/images):
 #   warmstart.local/debian:bookworm  debootstrap --variant=minbase from Debian's packages, plus python3,
@@ -54,6 +55,7 @@ base_id=$(basename "$base_tar" .tar)
 
 [ -f "$repo/operator/target/quarkus-app/quarkus-run.jar" ] || die "build the operator first (mvn package -pl operator)"
 [ -f "$repo/node-agent/target/quarkus-app/quarkus-run.jar" ] || die "build the agent first (mvn package -pl node-agent)"
+[ -f "$repo/node-agent-cli/target/warmstart-cli.jar" ] || die "build the CLI first (mvn package -pl node-agent-cli -am)"
 "$repo/scripts/build-agent-rootfs.sh" "$repo/node-agent/target/agent-rootfs" 2>"$cache/agent-rootfs.log" ||
   { tail -20 "$cache/agent-rootfs.log" >&2; die "scripts/build-agent-rootfs.sh failed"; }
 

@@ -3,7 +3,8 @@
 # into .carry/gpu (git-ignored, carried to the device): the project-local CRIU, our plugin, the GPU memory
 # shim (libwarmstart_gpumem.so, for the *-shim benchmark rows), CRIU's own
 # plugins/cuda built from the same Debian CRIU source (the baseline), the exec-per-action helper, and
-# the node agent with a jlink'd Java runtime (agent.tar.xz).
+# the node agent and the warmstart CLI with a jlink'd Java runtime (agent.tar.xz: jre/, quarkus-app/,
+# cli/, bin/warmstart).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/.carry/gpu
@@ -36,13 +37,16 @@ if [ ! -f "$out/cuda_plugin.so" ] || [ "$(cat "$out/cuda_plugin.version" 2>/dev/
 fi
 tar -C "$repo/.local" -cJf "$out/criu.tar.xz" criu
 
-# The node agent and a Java runtime trimmed to what it uses (the GPU machine has no Java).
+# The node agent, the CLI and a Java runtime trimmed to what it uses (the GPU machine has no Java).
 # package, not install: the reactor resolves api from its module, and ~/.m2 stays as other builds left it.
-(cd "$repo" && mvn -B -ntp -q -o package -DskipTests -pl api,node-agent 2>/dev/null ||
-  mvn -B -ntp -q package -DskipTests -pl api,node-agent)
+mods=api,node-agent-core,node-agent,node-agent-cli
+(cd "$repo" && mvn -B -ntp -q -o package -DskipTests -pl $mods 2>/dev/null ||
+  mvn -B -ntp -q package -DskipTests -pl $mods)
 pack=$(mktemp -d)
 "$repo/scripts/agent-jre.sh" "$pack/jre"
 cp -r "$repo/node-agent/target/quarkus-app" "$pack/"
-tar -C "$pack" -cf - jre quarkus-app | xz -T0 -6 >"$out/agent.tar.xz"
+# The CLI's jars that the agent holds too are hard links: tar stores them once.
+"$repo/scripts/pack-cli.sh" "$pack"
+tar -C "$pack" -cf - jre quarkus-app cli bin | xz -T0 -6 >"$out/agent.tar.xz"
 rm -rf "$pack"
 du -sh "$out"/*

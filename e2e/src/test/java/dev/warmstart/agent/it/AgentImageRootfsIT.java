@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +42,16 @@ class AgentImageRootfsIT {
     assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
     assertThat(p.exitValue()).as("%s: %s", cmd, out).isZero();
     return out;
+  }
+
+  /** The CLI's JSON on stdout, and its exit code as {@code /exitCode}. */
+  private static JsonNode cli(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(out).as("%s: stderr %s", List.of(cmd), err).isNotBlank();
+    return ((ObjectNode) JSON.readTree(out)).put("exitCode", p.exitValue());
   }
 
   private JsonNode call(Path socket, String method, String path, String body) throws Exception {
@@ -165,6 +176,23 @@ class AgentImageRootfsIT {
     assertThat(count())
         .as("the restored loop counts on from its checkpointed state")
         .isGreaterThan(before);
+
+    // The image's CLI (node-agent-cli on the same JRE) sends work to this agent over its socket,
+    // and reads the store on its own.
+    String cli = opt.resolve("bin/warmstart").toString();
+    String s = socket.toString();
+    JsonNode viaCli =
+        cli(cli, "--agent-socket", s, "--json", "checkpoint", "--pid", "" + pid, "--name", "cli");
+    assertThat(viaCli.path("state").asText()).as(viaCli.toString()).isEqualTo("SUCCEEDED");
+    assertThat(viaCli.path("exitCode").asInt()).isZero();
+    assertThat(viaCli.at("/image/name").asText()).isEqualTo("cli");
+    assertThat(ProcessHandle.of(pid)).as("left running").isPresent();
+    JsonNode refused = cli(cli, "--agent-socket", s, "--json", "restore", "nothing-here");
+    assertThat(refused.at("/error/reason").asText()).as(refused.toString()).isNotEmpty();
+    assertThat(refused.path("exitCode").asInt()).as(refused.toString()).isNotZero();
+    JsonNode list = cli(cli, "--store", work.resolve("images").toString(), "--json", "list");
+    assertThat(list.findValuesAsText("name")).contains("rootfs-test", "cli");
+    assertThat(list.path("exitCode").asInt()).isZero();
     Workload.kill(pid);
   }
 }

@@ -1,16 +1,10 @@
 package dev.warmstart.agent.api;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.annotation.JsonSerialize;
-import com.fasterxml.jackson.databind.ser.std.StdSerializer;
-import dev.warmstart.agent.proc.CommandLines;
-import dev.warmstart.agent.store.Manifest;
+import dev.warmstart.agent.store.RedactedCommands;
 import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
-import java.io.IOException;
 
 /**
  * The API's JSON. Reading: an operation is a few levels deep and a few KiB, so a 5000-deep or huge
@@ -33,28 +27,6 @@ public class ApiJson implements ObjectMapperCustomizer {
                 .maxNumberLength(32)
                 .maxDocumentLength(1024 * 1024)
                 .build());
-    redactCommands(mapper);
-  }
-
-  /** Writes every manifest's command line redacted ({@link CommandLines}); for the CLI too. */
-  public static ObjectMapper redactCommands(ObjectMapper mapper) {
-    return mapper.addMixIn(Manifest.Source.class, RedactedSource.class);
-  }
-
-  abstract static class RedactedSource {
-    @JsonSerialize(using = RedactedCommand.class)
-    abstract String command();
-  }
-
-  static final class RedactedCommand extends StdSerializer<String> {
-    RedactedCommand() {
-      super(String.class);
-    }
-
-    @Override
-    public void serialize(String value, JsonGenerator gen, SerializerProvider provider)
-        throws IOException {
-      gen.writeString(CommandLines.redact(value));
-    }
+    RedactedCommands.redactCommands(mapper);
   }
 }

@@ -43,6 +43,6 @@ final class TestEnv {
   }
 
   static Path workload(String name) {
-    return repo().resolve("node-agent/src/test/resources/workloads").resolve(name);
+    return repo().resolve("node-agent-core/src/test/resources/workloads").resolve(name);
   }
 }

@@ -38,7 +38,7 @@ class CriuRpcIT {
     Path installed = TestEnv.criu().getParent().getParent().resolve("share/criu/rpc.proto");
     String ours =
         Files.readString(
-            TestEnv.repo().resolve("node-agent/src/main/protobuf/rpc.proto"),
+            TestEnv.repo().resolve("node-agent-core/src/main/protobuf/rpc.proto"),
             StandardCharsets.UTF_8);
     assertThat(ours).contains(MARKER);
     String above = ours.substring(0, ours.indexOf(MARKER));

@@ -2,14 +2,15 @@ package dev.warmstart.agent.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.warmstart.agent.api.ApiJson;
+import dev.warmstart.agent.store.RedactedCommands;
 import java.io.PrintStream;
 import java.util.Map;
 
 /** Human or JSON output, and a progress line on stderr for long steps. */
 final class Output {
   private static final ObjectMapper JSON =
-      ApiJson.redactCommands(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT));
+      RedactedCommands.redactCommands(
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT));
   private final boolean json;
   private final PrintStream out;
   private final PrintStream err;

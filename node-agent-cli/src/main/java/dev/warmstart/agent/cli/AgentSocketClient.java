@@ -3,33 +3,34 @@ package dev.warmstart.agent.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.StringRequestContent;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Transport;
 
 /**
  * Talks to a running node agent over its root-only Unix socket, so CLI work goes through the
  * agent's journal and idempotency like the operator's. The JDK's HTTP client cannot dial a Unix
- * socket, so this sends one HTTP/1.1 request per connection ({@link HttpExchange}) over the JDK's
- * own Unix-domain {@link SocketChannel}: the CLI needs no Vert.x or Netty for a few small calls.
+ * socket; Jetty's can, over the JDK's own Unix-domain channels.
  */
 final class AgentSocketClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long TIMEOUT_SECONDS = 60;
   private final Path socketPath;
+  private final HttpClient http = new HttpClient();
 
   AgentSocketClient(Path socketPath) {
     this.socketPath = socketPath;
   }
+
+  /** An answer: HTTP status and body. */
+  record Answer(int status, String body) {}
 
   OperationStatus submit(OperationRequest request) throws Exception {
     return status(call("POST", "/v1/operations", JSON.writeValueAsString(request)));
@@ -39,24 +40,22 @@ final class AgentSocketClient implements AutoCloseable {
     return status(call("GET", "/v1/operations/" + id, null));
   }
 
-  HttpExchange.Answer call(String method, String uri, String body) throws CliFailure {
-    byte[] request = HttpExchange.request(method, uri, body);
-    SocketChannel channel;
+  Answer call(String method, String uri, String body) throws CliFailure {
     try {
-      channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-    } catch (IOException e) {
-      throw unavailable(e.getMessage());
-    }
-    // A blocking channel has no read timeout: the wait is bounded here, and closing the channel
-    // wakes the blocked read.
-    CompletableFuture<HttpExchange.Answer> answer =
-        CompletableFuture.supplyAsync(() -> exchange(channel, request));
-    try (channel) {
-      return answer.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      Throwable cause =
-          e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
-      throw unavailable(cause.getMessage());
+      if (!http.isStarted()) {
+        http.start();
+      }
+      Request request =
+          http.newRequest("http://localhost" + uri)
+              .transport(new Transport.TCPUnix(socketPath))
+              .method(method)
+              .headers(h -> h.put(HttpHeader.ACCEPT, "application/json"))
+              .timeout(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      if (body != null) {
+        request.body(new StringRequestContent("application/json", body));
+      }
+      ContentResponse r = request.send();
+      return new Answer(r.getStatus(), r.getContentAsString());
     } catch (TimeoutException e) {
       throw new CliFailure(
           "AgentUnavailable",
@@ -65,22 +64,10 @@ final class AgentSocketClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw unavailable("interrupted");
-    } catch (IOException e) {
+    } catch (ExecutionException e) {
+      throw unavailable(e.getCause().getMessage());
+    } catch (Exception e) {
       throw unavailable(e.getMessage());
-    }
-  }
-
-  private HttpExchange.Answer exchange(SocketChannel channel, byte[] request) {
-    try {
-      channel.connect(UnixDomainSocketAddress.of(socketPath));
-      ByteBuffer out = ByteBuffer.wrap(request);
-      while (out.hasRemaining()) {
-        channel.write(out);
-      }
-      // The request said "Connection: close": the answer ends where the stream does.
-      return HttpExchange.parse(Channels.newInputStream(channel).readAllBytes());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 
@@ -91,7 +78,7 @@ final class AgentSocketClient implements AutoCloseable {
         "the node agent at " + socketPath + " did not answer: " + why);
   }
 
-  private static OperationStatus status(HttpExchange.Answer a) throws Exception {
+  private static OperationStatus status(Answer a) throws Exception {
     if (a.status() >= 400) {
       var err = JSON.readTree(a.body());
       throw new IllegalArgumentException(
@@ -102,6 +89,10 @@ final class AgentSocketClient implements AutoCloseable {
 
   @Override
   public void close() {
-    // One connection per call: nothing stays open between them.
+    try {
+      http.stop();
+    } catch (Exception e) {
+      // Stopping frees the client's threads; the CLI exits right after anyway.
+    }
   }
 }

@@ -234,6 +234,19 @@ class AgentApiTest {
   }
 
   @Test
+  void aFieldOfAnotherProtocolVersionIsRefusedNotDropped() {
+    // A restore as an agent before RestoreStage spelled a Warm standby: run to the end, it would
+    // hold GPU memory its GpuRestore says it does not.
+    io.restassured.response.Response r =
+        submitRaw(
+            "{\"idempotencyKey\":\"old\",\"kind\":\"RESTORE\",\"restore\":"
+                + "{\"imageName\":\"x\",\"timeoutSeconds\":60,\"prepareOnly\":true}}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.jsonPath().getString("reason")).isEqualTo("InvalidRequest");
+    assertThat(r.jsonPath().getString("message")).contains("prepareOnly");
+  }
+
+  @Test
   void healthNeedsNoToken() {
     given().get("/q/health/live").then().statusCode(200);
   }

@@ -7,7 +7,7 @@
 # Variants, each REPS times per workload (sample: samples/cuda-workload/server.py; transformers:
 # transformers_server.py), GIB of weights:
 #   cold-plugin   one RESTORE, the plugin restores and unlocks the GPU inside CRIU
-#   cold-agent    RESTORE prepareOnly (the plugin leaves the GPU checkpointed) then at once ACTIVATE (the agent)
+#   cold-agent    RESTORE stage PROCESSES (the plugin leaves the GPU checkpointed) then at once ACTIVATE (the agent)
 #   warm-agent    a prepared Warm standby, ACTIVATE through the agent
 #   warm-plugin   a prepared Warm standby, activated by warmstart-cuda (the plugin's C code, fresh process)
 #   hot-agent     a prepared Hot standby (GPU restored, locked), ACTIVATE through the agent (the unlock)
@@ -51,7 +51,7 @@ libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
 row() { echo "$*" >>"$csv"; log "row: $*"; }
 
 prepare() { # KEY IMAGE HOT(true|false) -> sets PREP_ID, PREP_PID, PREP_STATUS; rc
-  local extra=",\"prepareOnly\":true"; [ "$3" = true ] && extra="$extra,\"keepLocked\":true"
+  local extra=",\"stage\":\"PROCESSES\""; [ "$3" = true ] && extra=",\"stage\":\"GPU_LOCKED\""
   PREP_ID=$(submit "$(restore_req "$1" "$2" "$extra")"); PREP_STATUS=$(await_op "$PREP_ID"); local rc=$?
   echo "$PREP_STATUS" >"$work/logs/$1.json"
   PREP_PID=$(echo "$PREP_STATUS" | field restoredPid)

@@ -93,8 +93,8 @@ restore_measured() {
 }
 # standby VARIANT THP GIB PORT EXPECTED KEY IMAGE CKPT_MS IMG_MIB GPU_MIB HOT(true|false)
 standby() {
-  local t0 id s rc prep_ms pid held aid first ok=false extra=",\"prepareOnly\":true"
-  [ "${11}" = true ] && extra="$extra,\"keepLocked\":true"
+  local t0 id s rc prep_ms pid held aid first ok=false extra=",\"stage\":\"PROCESSES\""
+  [ "${11}" = true ] && extra=",\"stage\":\"GPU_LOCKED\""
   t0=$(now_ms); id=$(submit "$(restore_req "$6" "$7" "$extra")"); s=$(await_op "$id"); rc=$?
   prep_ms=$(( $(now_ms) - t0 )); echo "$s" >"$work/logs/$6.json"
   pid=$(echo "$s" | field restoredPid); held=$(gpu_mib_of "$pid")

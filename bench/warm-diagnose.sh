@@ -76,7 +76,7 @@ one() { # NAME SCRIPT PORT
     kill_tree "$RPID"
   done
 
-  WARMSTART_CUDA_DEFER=1 restore "$img" "$name-warm-wait"
+  WARMSTART_RESTORE_STAGE=PROCESSES restore "$img" "$name-warm-wait"
   log "$name-warm-wait at once: $(driver "$RPID")"; log "threads: $(threads "$RPID")"
   sleep 2
   log "$name-warm-wait after 2 s: $(driver "$RPID")"; log "threads: $(threads "$RPID")"
@@ -85,7 +85,7 @@ one() { # NAME SCRIPT PORT
   log "$name-warm-wait: first answer $(first_answer "$port" "$want" "$t0") ms"
   kill_tree "$RPID"
 
-  WARMSTART_CUDA_DEFER=1 restore "$img" "$name-warm-stopped" --leave-stopped
+  WARMSTART_RESTORE_STAGE=PROCESSES restore "$img" "$name-warm-stopped" --leave-stopped
   log "$name-warm-stopped at once: $(driver "$RPID")"; log "threads: $(threads "$RPID")"
   sleep 2
   t0=$(now_ms)
@@ -95,7 +95,7 @@ one() { # NAME SCRIPT PORT
   log "$name-warm-stopped: first answer $(first_answer "$port" "$want" "$t0") ms"
   kill_tree "$RPID"
 
-  WARMSTART_CUDA_DEFER=1 restore "$img" "$name-warm-now"
+  WARMSTART_RESTORE_STAGE=PROCESSES restore "$img" "$name-warm-now"
   t0=$(now_ms)
   log "restore: $(timeout 120 "$helper" --action restore --pid "$RPID" 2>&1) unlock: $(timeout 60 "$helper" --action unlock --pid "$RPID" 2>&1)"
   log "$name-warm-now: first answer $(first_answer "$port" "$want" "$t0") ms"

@@ -7,7 +7,7 @@
 # of weights (default 4), the server started seeing only GPU A (CUDA_VISIBLE_DEVICES=<A's UUID>, as in a
 # container given one GPU) and, for the sample, once more seeing both GPUs:
 #   cold    checkpoint (leave running), server killed, RESTORE with targetGpuUuids=[B]
-#   warm    RESTORE prepareOnly (a Warm standby, no GPU memory held), then ACTIVATE with targetGpuUuids=[B]
+#   warm    RESTORE stage PROCESSES (a Warm standby, no GPU memory held), then ACTIVATE with targetGpuUuids=[B]
 # Each case passes when the restored server answers the checksum it gave before the checkpoint AND
 # nvidia-smi shows the restored process's memory on B and none on A.
 # Writable layer: files created or changed anywhere on the root filesystem while the server starts and
@@ -113,7 +113,7 @@ one_workload() { # WORKLOAD VISIBLE PORT
   result "$wl" "$vis" cold "$rp" "$before" "$port" "$ck_ms" "$rs" "$(echo "$s" | err_of)"
   kill_tree "$pid" # the restored tree has the checkpointed PIDs
 
-  id=$(submit "$(restore_req "warm-$img" "$img" ',"prepareOnly":true')"); s=$(await_op "$id")
+  id=$(submit "$(restore_req "warm-$img" "$img" ',"stage":"PROCESSES"')"); s=$(await_op "$id")
   rp=$(echo "$s" | field restoredPid); echo "$s" >"$work/logs/warm-$img.json"
   if [ "$rp" = -1 ]; then
     result "$wl" "$vis" warm "" "$before" "$port" "$ck_ms" "" "prepare: $(echo "$s" | err_of)"; kill_tree "$pid"; return

@@ -9,8 +9,9 @@
  *   WARMSTART_GPU_REMAP        "GPU-old=GPU-new,..." remap on restore (or WARMSTART_GPU_REMAP_FILE)
  *   WARMSTART_CUDA_REPORT_DIR  where the restore report goes (default: the image directory)
  *   WARMSTART_LEAVE_RUNNING, WARMSTART_LOCK_TIMEOUT_MS  override what is read from CRIU's options
- *   WARMSTART_CUDA_DEFER=1     restore: leave the GPU state checkpointed (a "prepared" restore that the
- *                              agent activates later with the driver's restore + unlock)
+ *   WARMSTART_RESTORE_STAGE    restore: how far it goes (the agent's RestoreStage): PROCESSES or
+ *                              GPU_LOCKED leave the GPU state checkpointed (a standby: the agent
+ *                              restores it later, locked or for good); RUNNING or unset: all of it
  *   WARMSTART_VERIFY_GATE      restore: hold the tree before it resumes until the agent has verified
  *                              the image (see gate.h); it is killed if the image fails
  */
@@ -312,7 +313,7 @@ static int resume_cuda(int pid)
 			 */
 			p->initial_state = WS_CUDA_CHECKPOINTED;
 		}
-		if (getenv("WARMSTART_CUDA_DEFER") && !strcmp(getenv("WARMSTART_CUDA_DEFER"), "1")) {
+		if (getenv("WARMSTART_RESTORE_STAGE") && strcmp(getenv("WARMSTART_RESTORE_STAGE"), "RUNNING")) {
 			/* Prepared restore: the processes run on CUDA-checkpointed, holding no GPU memory. */
 			ws_info("GPU restore of %zu process(es) deferred to activation\n", nprocs);
 			ws_report_write(report_dir(), WS_RESTORE_REPORT, "prepare", 1, cuda.driver_version, cuinit_ms,

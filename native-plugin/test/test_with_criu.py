@@ -252,10 +252,26 @@ class PluginWithRealCriu(unittest.TestCase):
         self.assertEqual(0, r.returncode)
         self.assertEqual(["pairs=1:123456789abcdef0123456789abcdef0"], [c[5] for c in self.calls("restore")])
 
+    def test_restore_stage_running_restores_the_gpu_state(self):
+        pids = self.start(2)
+        self.assertEqual(0, self.dump().returncode)
+        r = self.restore(env=self.env(WARMSTART_RESTORE_STAGE="RUNNING"))
+        self.assertEqual(0, r.returncode)
+        self.assertEqual(sorted(pids), sorted(c[1] for c in self.calls("restore")))
+        self.assertEqual("restore", self.report("warmstart-cuda-restore.json")["stage"])
+
+    def test_gpu_locked_stage_leaves_gpu_state_to_the_agent(self):
+        self.start(1)
+        self.assertEqual(0, self.dump().returncode)
+        r = self.restore(env=self.env(WARMSTART_RESTORE_STAGE="GPU_LOCKED"))
+        self.assertEqual(0, r.returncode)
+        self.assertEqual([], self.calls("restore"), "the agent restores a Hot standby's GPU memory")
+        self.assertEqual("prepare", self.report("warmstart-cuda-restore.json")["stage"])
+
     def test_deferred_restore_leaves_gpu_state_checkpointed(self):
         pids = self.start(2)
         self.assertEqual(0, self.dump().returncode)
-        r = self.restore(env=self.env(WARMSTART_CUDA_DEFER=1))
+        r = self.restore(env=self.env(WARMSTART_RESTORE_STAGE="PROCESSES"))
         self.assertEqual(0, r.returncode)
         self.assertEqual([], self.calls("restore"), "no driver restore on a prepared restore")
         for pid in pids:
@@ -330,7 +346,7 @@ class PluginWithRealCriu(unittest.TestCase):
         """n processes dumped and restored with their GPU state left checkpointed (a Warm standby)."""
         pids = self.start(n)
         self.assertEqual(0, self.dump().returncode)
-        self.assertEqual(0, self.restore(env=self.env(WARMSTART_CUDA_DEFER=1)).returncode)
+        self.assertEqual(0, self.restore(env=self.env(WARMSTART_RESTORE_STAGE="PROCESSES")).returncode)
         return pids
 
     def tool(self, *args, **env):

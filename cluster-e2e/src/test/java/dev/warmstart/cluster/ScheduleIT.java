@@ -50,7 +50,7 @@ class ScheduleIT {
             if ("Succeeded".equals(Cluster.phase(ck))) {
               succeeded.putIfAbsent(
                   ck.path("metadata").path("name").asText(),
-                  imagePath(ck.path("status").path("artifact").path("location").asText()));
+                  ck.path("status").path("artifact").path("path").asText());
             }
           }
           return succeeded.size() >= 2;
@@ -94,11 +94,5 @@ class ScheduleIT {
     List<JsonNode> out = new ArrayList<>(cluster.list(ns, "gpucheckpoints", LABEL));
     out.sort(Comparator.comparing(c -> c.path("metadata").path("name").asText()));
     return out;
-  }
-
-  /** "hostpath://<node>/<path>" → "/<path>". */
-  private static String imagePath(String location) {
-    String rest = location.substring("hostpath://".length());
-    return rest.substring(rest.indexOf('/'));
   }
 }

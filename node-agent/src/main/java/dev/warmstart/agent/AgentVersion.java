@@ -1,5 +1,6 @@
 package dev.warmstart.agent;
 
+import dev.warmstart.api.agent.AgentProtocol;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -15,12 +16,15 @@ public class AgentVersion {
     this.name = name;
   }
 
-  /** The agent's name and API version. */
-  public record Info(String name, String apiVersion) {}
+  /**
+   * The agent's name, its API's path version and the agent protocol version it speaks ({@link
+   * AgentProtocol}).
+   */
+  public record Info(String name, String apiVersion, int protocolVersion) {}
 
   @GET
   @Produces(MediaType.APPLICATION_JSON)
   public Info version() {
-    return new Info(name, "v1");
+    return new Info(name, AgentProtocol.PATH_PREFIX.substring(1), AgentProtocol.VERSION);
   }
 }

@@ -56,8 +56,8 @@ class StartupRecoveryTest {
             new OperationJournal.Entry(
                 OperationRequest.checkpoint(
                     "k",
-                    new CheckpointRequest(
-                        ProcessTarget.ofPid(Integer.MAX_VALUE - 1), "img", true, 60, null, null)),
+                    CheckpointRequest.builder(ProcessTarget.ofPid(Integer.MAX_VALUE - 1), "img", 60)
+                        .build()),
                 new OperationStatus(
                     ID,
                     "k",

@@ -1,11 +1,10 @@
 package dev.warmstart.api.agent;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.warmstart.api.v1alpha1.HttpHook;
 import java.util.Map;
 
 /**
- * Capture a process tree into a named image.
+ * Capture a process tree into a named image; built with {@link #builder}.
  *
  * @param imageName store name of the image, unique per node ({@code <namespace>.<checkpoint>})
  * @param leaveRunning keep the workload running after the dump; omitted means true, as the CRD's
@@ -27,29 +26,70 @@ public record CheckpointRequest(
     boolean replace,
     ImageTransfer exportTo) {
 
-  public CheckpointRequest(
-      ProcessTarget target,
-      String imageName,
-      boolean leaveRunning,
-      int timeoutSeconds,
-      HttpHook preCheckpointHook,
-      Map<String, String> labels,
-      boolean replace) {
-    this(target, imageName, leaveRunning, timeoutSeconds, preCheckpointHook, labels, replace, null);
-  }
-
   public CheckpointRequest {
     leaveRunning = leaveRunning == null || leaveRunning;
   }
 
-  /** A request that refuses to replace an existing image. */
-  public CheckpointRequest(
-      ProcessTarget target,
-      String imageName,
-      boolean leaveRunning,
-      int timeoutSeconds,
-      HttpHook preCheckpointHook,
-      Map<String, String> labels) {
-    this(target, imageName, leaveRunning, timeoutSeconds, preCheckpointHook, labels, false);
+  /** A checkpoint of {@code target} into {@code imageName}; the builder adds what differs. */
+  public static Builder builder(ProcessTarget target, String imageName, int timeoutSeconds) {
+    return new Builder(target, imageName, timeoutSeconds);
+  }
+
+  /**
+   * Builds a {@link CheckpointRequest}. Defaults: leave the workload running, no hook, no labels,
+   * refuse an existing image, node-local only.
+   */
+  public static final class Builder {
+    private final ProcessTarget target;
+    private final String imageName;
+    private final int timeoutSeconds;
+    private boolean leaveRunning = true;
+    private HttpHook preCheckpointHook;
+    private Map<String, String> labels;
+    private boolean replace;
+    private ImageTransfer exportTo;
+
+    private Builder(ProcessTarget target, String imageName, int timeoutSeconds) {
+      this.target = target;
+      this.imageName = imageName;
+      this.timeoutSeconds = timeoutSeconds;
+    }
+
+    public Builder leaveRunning(boolean leaveRunning) {
+      this.leaveRunning = leaveRunning;
+      return this;
+    }
+
+    public Builder preCheckpointHook(HttpHook hook) {
+      this.preCheckpointHook = hook;
+      return this;
+    }
+
+    public Builder labels(Map<String, String> labels) {
+      this.labels = labels;
+      return this;
+    }
+
+    public Builder replace(boolean replace) {
+      this.replace = replace;
+      return this;
+    }
+
+    public Builder exportTo(ImageTransfer exportTo) {
+      this.exportTo = exportTo;
+      return this;
+    }
+
+    public CheckpointRequest build() {
+      return new CheckpointRequest(
+          target,
+          imageName,
+          leaveRunning,
+          timeoutSeconds,
+          preCheckpointHook,
+          labels,
+          replace,
+          exportTo);
+    }
   }
 }

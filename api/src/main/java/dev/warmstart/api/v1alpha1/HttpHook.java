@@ -30,7 +30,7 @@ public record HttpHook(
         Integer timeoutSeconds) {
 
   /** '/' then RFC 3986 path and query characters: no space, CR, LF or other control character. */
-  public static final String PATH_PATTERN = "^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$";
+  public static final String PATH_PATTERN = dev.warmstart.api.agent.HttpHook.PATH_PATTERN;
 
   public HttpHook {
     method = method == null ? HttpMethod.POST : method;

@@ -4,10 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Finds the repository root from a test, whether run by Maven or an IDE. */
-final class RepoPaths {
+public final class RepoPaths {
   private RepoPaths() {}
 
-  static Path root() {
+  public static Path root() {
     String configured = System.getProperty("warmstart.repo.root");
     Path start = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
     for (Path p = start.toAbsolutePath(); p != null; p = p.getParent()) {
@@ -19,7 +19,7 @@ final class RepoPaths {
         "repository root (with crds/ and api/) not found from " + start);
   }
 
-  static Path crds() {
+  public static Path crds() {
     return root().resolve("crds");
   }
 }

@@ -49,8 +49,11 @@ final class CheckpointStep extends Step {
           cli.requireAgentSocket(),
           OperationRequest.checkpoint(
               "cli-" + UUID.randomUUID(),
-              new CheckpointRequest(
-                  target.target(), name, !stop, timeout.seconds, null, Map.of(), replace)),
+              CheckpointRequest.builder(target.target(), name, timeout.seconds)
+                  .leaveRunning(!stop)
+                  .labels(Map.of())
+                  .replace(replace)
+                  .build()),
           out);
     }
     StoredImage image =

@@ -5,6 +5,7 @@ import dev.warmstart.agent.restore.RestoreCommand;
 import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.RestoreRequest;
+import dev.warmstart.api.agent.RestoreStage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,18 +38,15 @@ final class RestoreStep extends Step {
   @CommandLine.Mixin TimeoutOption timeout;
 
   @Option(
-      names = "--prepare",
+      names = "--stage",
+      paramLabel = "STAGE",
+      converter = StageName.class,
       description =
-          "Stop after CRIU: the process runs with its CUDA state checkpointed, holding no GPU"
-              + " memory, until `warmstart activate`.")
-  boolean prepare;
-
-  @Option(
-      names = "--hot",
-      description =
-          "With --prepare: also copy the GPU memory back, keeping the process locked (activation"
-              + " is then only the unlock).")
-  boolean hot;
+          "How far to go: running (default: everything), processes (CRIU only: the process exists"
+              + " with its CUDA state checkpointed, holding no GPU memory, until `warmstart"
+              + " activate`) or gpu-locked (the GPU memory copied back too, the process kept"
+              + " locked: activation is only the unlock).")
+  RestoreStage stage = RestoreStage.RUNNING;
 
   @Option(
       names = "--gpu",
@@ -61,30 +59,19 @@ final class RestoreStep extends Step {
           "Fail (IncompatibleGpu) unless the target GPUs are the very GPUs of the checkpoint.")
   boolean sameGpu;
 
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
   @Override
   int run(AgentComponents c, Output out) throws Exception {
-    if (hot && !prepare) {
-      throw new CommandLine.ParameterException(
-          spec.commandLine(), "--hot needs --prepare (a Hot standby is a prepared restore)");
-    }
     if (cli.agentSocket().isPresent()) {
       return RemoteOperation.run(
           cli.requireAgentSocket(),
           OperationRequest.restore(
               "cli-" + UUID.randomUUID(),
-              new RestoreRequest(
-                  name,
-                  container,
-                  gpus,
-                  timeout.seconds,
-                  prepare ? true : null,
-                  prepare && hot ? true : null,
-                  null,
-                  sameGpu ? true : null,
-                  null,
-                  null)),
+              RestoreRequest.builder(name, timeout.seconds)
+                  .intoContainerId(container)
+                  .targetGpuUuids(gpus)
+                  .stage(stage)
+                  .sameGpu(sameGpu)
+                  .build()),
           out);
     }
     RestoreResult r =
@@ -93,10 +80,7 @@ final class RestoreStep extends Step {
                 RestoreCommand.of(name, timeout.duration())
                     .intoContainer(Optional.ofNullable(container))
                     .targetGpus(gpus)
-                    .stage(
-                        !prepare
-                            ? RestoreCommand.Stage.RUN
-                            : hot ? RestoreCommand.Stage.HOT : RestoreCommand.Stage.WARM)
+                    .stage(stage)
                     .sameGpu(sameGpu)
                     .build(),
                 out::progress);
@@ -115,6 +99,18 @@ final class RestoreStep extends Step {
             + "\n"
             + Output.table(r.timings()));
     return ExitCodes.OK;
+  }
+
+  /** The stage's command-line spelling ({@link RestoreStage#cliName()}). */
+  static final class StageName implements CommandLine.ITypeConverter<RestoreStage> {
+    @Override
+    public RestoreStage convert(String value) {
+      try {
+        return RestoreStage.ofCliName(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
   }
 
   /** What a prepared restore left to do; a CPU-only image has no GPU state to bring back. */

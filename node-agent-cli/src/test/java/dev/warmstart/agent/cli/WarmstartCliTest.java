@@ -94,10 +94,29 @@ class WarmstartCliTest {
   }
 
   @Test
-  void hotWithoutPrepareIsBadInput() {
-    Run r = run("--store", store.toString(), "restore", "x", "--hot");
+  void anUnknownStageIsBadInputNamingTheStages() {
+    Run r = run("--store", store.toString(), "restore", "x", "--stage", "hot");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("--hot needs --prepare");
+    assertThat(r.err()).contains("unknown restore stage 'hot'", "processes, gpu-locked, running");
+    Run old = run("--store", store.toString(), "restore", "x", "--prepare");
+    assertThat(old.code()).as("one spelling: --prepare is gone").isEqualTo(2);
+  }
+
+  @Test
+  void anImageOfAnotherManifestFormatIsNamedBrokenWithTheFormat() throws Exception {
+    Path images = store.resolve("images");
+    Files.createDirectories(images.resolve("future"));
+    Files.writeString(
+        images.resolve("future/manifest.json"),
+        """
+        {"formatVersion": 2, "name": "future", "files": [], "sizeBytes": 0}
+        """);
+    Run list = run("--store", images.toString(), "list");
+    assertThat(list.code()).as(list.err()).isZero();
+    assertThat(list.out()).contains("future", "manifest format version 2", "reads (1)");
+    Run restore = run("--store", images.toString(), "restore", "future");
+    assertThat(restore.code()).isNotZero();
+    assertThat(restore.err()).contains("manifest format version 2");
   }
 
   @Test

@@ -97,7 +97,7 @@ class CliStoreIT {
       Workload.awaitGone(w.pid());
       Workload.awaitGone(child); // a dumped child's PID can stay taken a moment longer
 
-      Run prepared = run("restore", "cpu", "--prepare");
+      Run prepared = run("restore", "cpu", "--stage", "processes");
       assertThat(prepared.code()).as(prepared.err()).isZero();
       assertThat(prepared.out())
           .contains("CPU-only image", "nothing to activate")

@@ -1,6 +1,6 @@
 package dev.warmstart.agent.activation;
 
-import dev.warmstart.api.v1alpha1.HttpHook;
+import dev.warmstart.api.agent.HttpHook;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;

@@ -1,8 +1,8 @@
 package dev.warmstart.agent.checkpoint;
 
+import dev.warmstart.api.agent.HttpHook;
 import dev.warmstart.api.agent.ImageTransfer;
 import dev.warmstart.api.agent.ProcessTarget;
-import dev.warmstart.api.v1alpha1.HttpHook;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;

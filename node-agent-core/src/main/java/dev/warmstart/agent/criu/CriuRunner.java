@@ -5,6 +5,7 @@ import dev.warmstart.agent.criu.rpc.Rpc.criu_resp;
 import dev.warmstart.agent.criu.rpc.Rpc.criu_version;
 import dev.warmstart.agent.proc.Signals;
 import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.agent.RestoreStage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,9 +144,7 @@ public final class CriuRunner {
     // The plugin's restore report goes to the work directory: the image stays as it was.
     env.put("WARMSTART_CUDA_REPORT_DIR", spec.workDir().toString());
     spec.gpuRemap().ifPresent(r -> env.put("WARMSTART_GPU_REMAP", r));
-    if (spec.deferGpu()) {
-      env.put("WARMSTART_CUDA_DEFER", "1");
-    }
+    env.put(RestoreStage.PLUGIN_ENV, spec.stage().name());
     verifyGate.ifPresent(
         g -> {
           env.put("WARMSTART_VERIFY_GATE", g.toString());

@@ -1,5 +1,6 @@
 package dev.warmstart.agent.criu;
 
+import dev.warmstart.api.agent.RestoreStage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -20,7 +21,9 @@ import java.util.Optional;
  * @param enterPidNamespaceOf run CRIU inside this process's PID namespace, so a dumped PID
  *     namespace is recreated nested inside it
  * @param gpuRemap GPU UUID pairs for the CUDA plugin ("GPU-old=GPU-new,..."), if any
- * @param deferGpu leave the CUDA state checkpointed (a prepared restore, activated later)
+ * @param stage how far the restore goes, for the CUDA plugin: short of RUNNING it leaves the CUDA
+ *     state checkpointed (the agent restores GPU_LOCKED's GPU memory itself, then an activation
+ *     finishes)
  */
 public record RestoreSpec(
     Path imageDir,
@@ -34,7 +37,7 @@ public record RestoreSpec(
     List<Path> cgroupProcsFiles,
     Optional<Integer> enterPidNamespaceOf,
     Optional<String> gpuRemap,
-    boolean deferGpu) {
+    RestoreStage stage) {
 
   /** An fd the agent opens for CRIU to inherit. */
   public record RedirectedFd(int fd, Path path, boolean write) {}
@@ -52,11 +55,11 @@ public record RestoreSpec(
         List.of(),
         Optional.empty(),
         Optional.empty(),
-        false);
+        RestoreStage.RUNNING);
   }
 
-  /** The same restore with GPU UUID pairs for the plugin, and the GPU step done or deferred. */
-  public RestoreSpec withGpu(Optional<String> remap, boolean defer) {
+  /** The same restore with GPU UUID pairs for the plugin, going as far as {@code stage}. */
+  public RestoreSpec withGpu(Optional<String> remap, RestoreStage stage) {
     return new RestoreSpec(
         imageDir,
         workDir,
@@ -69,6 +72,6 @@ public record RestoreSpec(
         cgroupProcsFiles,
         enterPidNamespaceOf,
         remap,
-        defer);
+        stage);
   }
 }

@@ -5,7 +5,7 @@ import dev.warmstart.agent.cuda.CudaDevice;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.agent.cuda.CudaException;
 import dev.warmstart.api.agent.ErrorReason;
-import dev.warmstart.api.v1alpha1.GpuInfo;
+import dev.warmstart.api.agent.GpuInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

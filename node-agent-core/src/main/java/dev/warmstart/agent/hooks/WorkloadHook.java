@@ -4,7 +4,7 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.api.agent.ErrorReason;
-import dev.warmstart.api.v1alpha1.HttpHook;
+import dev.warmstart.api.agent.HttpHook;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -16,7 +16,8 @@ final class ImageSummaries {
     Manifest m = image.manifest();
     return new ImageSummary(
         image.name(),
-        "hostpath://" + nodeName + image.dir(),
+        nodeName,
+        image.dir().toString(),
         m.sizeBytes(),
         image.digest(),
         m.createdAt(),

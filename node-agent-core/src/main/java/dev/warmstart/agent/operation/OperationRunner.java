@@ -144,10 +144,7 @@ final class OperationRunner {
     return RestoreCommand.of(r.imageName(), Duration.ofSeconds(r.timeoutSeconds()))
         .intoContainer(Optional.ofNullable(r.intoContainerId()))
         .targetGpus(r.targetGpuUuids())
-        .stage(
-            r.hot()
-                ? RestoreCommand.Stage.HOT
-                : r.prepared() ? RestoreCommand.Stage.WARM : RestoreCommand.Stage.RUN)
+        .stage(r.stage())
         .postRestoreHook(r.postRestoreHook())
         .sameGpu(r.requiresSameGpu())
         .importFrom(r.importFrom())
@@ -173,14 +170,14 @@ final class OperationRunner {
 
   /**
    * The prepared restore an activation names, if it can be activated: a RESTORE that ran with
-   * prepareOnly, succeeded, and no other activation has claimed.
+   * stopped short of RUNNING, succeeded, and no other activation has claimed.
    */
   private OperationStatus preparedRestore(String activationId, ActivateRequest a)
       throws OperationFailure {
     OperationJournal.Entry e = ledger.byId(a.restoreOperationId()).orElse(null);
     if (e == null
         || e.request().kind() != OperationKind.RESTORE
-        || !e.request().restore().prepared()) {
+        || !e.request().restore().stage().standby()) {
       throw new OperationFailure(
           ErrorReason.InvalidRequest,
           "operation " + a.restoreOperationId() + " is not a prepared restore on this agent");

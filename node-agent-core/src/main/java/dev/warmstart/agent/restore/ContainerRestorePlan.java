@@ -7,6 +7,7 @@ import dev.warmstart.agent.proc.ContainerRef;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.agent.RestoreStage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,7 +116,7 @@ final class ContainerRestorePlan {
         procsFiles,
         nested ? Optional.of(b) : Optional.empty(),
         Optional.empty(),
-        false);
+        RestoreStage.RUNNING);
   }
 
   private static boolean isPipe(String target) {

@@ -1,7 +1,8 @@
 package dev.warmstart.agent.restore;
 
+import dev.warmstart.api.agent.HttpHook;
 import dev.warmstart.api.agent.ImageTransfer;
-import dev.warmstart.api.v1alpha1.HttpHook;
+import dev.warmstart.api.agent.RestoreStage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -13,7 +14,8 @@ import java.util.Optional;
  *
  * @param intoContainer running placeholder container to restore into; empty: onto the host
  * @param targetGpus GPU UUIDs to restore onto (a placeholder pod's); empty: chosen by the agent
- * @param stage how far to go: RUN (everything), WARM or HOT (a standby, until an activation)
+ * @param stage how far to go: RUNNING (everything), or PROCESSES or GPU_LOCKED (a standby, until an
+ *     activation)
  * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
  * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
  * @param importFrom copy the image from a PersistentVolumeClaim first; null: node-local
@@ -24,7 +26,7 @@ public record RestoreCommand(
     String imageName,
     Optional<String> intoContainer,
     List<String> targetGpus,
-    Stage stage,
+    RestoreStage stage,
     Duration timeout,
     HttpHook postRestoreHook,
     boolean sameGpu,
@@ -39,23 +41,14 @@ public record RestoreCommand(
     Objects.requireNonNull(timeout, "timeout");
   }
 
-  /** Where a restore stops. */
-  public enum Stage {
-    /** CRIU and GPU: the process runs. */
-    RUN,
-    /** CRIU only: the process exists with its CUDA state checkpointed, holding no GPU memory. */
-    WARM,
-    /** CRIU and the GPU memory copy, the process kept locked: activation is only the unlock. */
-    HOT
-  }
-
   /** A full restore of {@code imageName} on the host; the builder changes what differs. */
   public static Builder of(String imageName, Duration timeout) {
     return new Builder(imageName, timeout);
   }
 
-  public boolean prepareOnly() {
-    return stage != Stage.RUN;
+  /** A standby: the restore stops short of running, until an activation. */
+  public boolean standby() {
+    return stage.standby();
   }
 
   /** Builds a {@link RestoreCommand}; every setting not given keeps its default. */
@@ -64,7 +57,7 @@ public record RestoreCommand(
     private final Duration timeout;
     private Optional<String> intoContainer = Optional.empty();
     private List<String> targetGpus = List.of();
-    private Stage stage = Stage.RUN;
+    private RestoreStage stage = RestoreStage.RUNNING;
     private HttpHook postRestoreHook;
     private boolean sameGpu;
     private ImageTransfer importFrom;
@@ -89,7 +82,7 @@ public record RestoreCommand(
       return this;
     }
 
-    public Builder stage(Stage stage) {
+    public Builder stage(RestoreStage stage) {
       this.stage = stage;
       return this;
     }

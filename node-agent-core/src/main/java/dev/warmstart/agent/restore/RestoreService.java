@@ -23,6 +23,7 @@ import dev.warmstart.agent.store.ScratchDir;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.agent.transfer.ImageTransfers;
 import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.agent.RestoreStage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,12 +128,11 @@ public final class RestoreService {
     timings.record("files", t);
 
     t = System.nanoTime();
-    progress.step(cmd.prepareOnly() ? "prepare" : "restore");
+    progress.step(cmd.standby() ? "prepare" : "restore");
     PartialTree partial =
         PartialTree.before(image.manifest().source().processes(), placement.placeholderInit(cmd));
     try {
-      criu.restore(
-          spec.withGpu(remapSpec(remap), cmd.prepareOnly()), opened, cmd.timeout(), timings);
+      criu.restore(spec.withGpu(remapSpec(remap), cmd.stage()), opened, cmd.timeout(), timings);
     } catch (OperationFailure e) {
       // A restore that failed or was stopped partway must not leave a tree that holds the
       // image's PIDs (every retry would fail PidInUse) or hangs half-restored.
@@ -145,7 +145,7 @@ public final class RestoreService {
     timings.record("criuRestore", t);
     int pid = placement.hostPid(spec, pidWritten(spec));
     finish(cmd, pid, remap, opened, work, timings, progress);
-    return new RestoreResult(pid, image, timings.withTotal(), cmd.prepareOnly());
+    return new RestoreResult(pid, image, timings.withTotal(), cmd.standby());
   }
 
   /** What follows CRIU, by stage: the GPU state checked, copied back or left for activation. */
@@ -166,7 +166,7 @@ public final class RestoreService {
           ErrorReason.GpuRestoreFailed,
           "the process tree was restored but its GPU state was not: " + cuda.get().errors());
     }
-    if (cmd.stage() == RestoreCommand.Stage.HOT && cuda.isPresent()) {
+    if (cmd.stage() == RestoreStage.GPU_LOCKED && cuda.isPresent()) {
       timings.put("cudaInit", Math.round(cuda.get().cuInitMs()));
       try {
         timings.putAll(activator.restoreLocked(procfs.tree(pid), remap, cmd.timeout()).timings());
@@ -174,7 +174,7 @@ public final class RestoreService {
         ProcessTrees.kill(pid); // a half-restored standby is of no use
         throw e;
       }
-    } else if (cmd.prepareOnly()) {
+    } else if (cmd.standby()) {
       cuda.ifPresent(r -> timings.put("cudaInit", Math.round(r.cuInitMs())));
     } else {
       cuda.ifPresent(r -> timings.putAll(r.timings("gpuRestore", "gpuUnlock")));

@@ -1,13 +1,15 @@
 package dev.warmstart.agent.store;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.warmstart.api.v1alpha1.GpuInfo;
+import dev.warmstart.api.agent.GpuInfo;
 import java.util.List;
 import java.util.Map;
 
 /**
  * manifest.json of a checkpoint image: every file with its size and sha256, where the image came
- * from, and how long each step took. Its own sha256 is the image's digest.
+ * from, and how long each step took. Its own sha256 is the image's digest. A format of its own,
+ * versioned by {@code formatVersion} (checked on every read) and built only from agent protocol
+ * types, never the CRD's: images outlive CRD versions.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -24,6 +26,21 @@ public record Manifest(
     GpuInfo gpu,
     WritableLayer writableLayer,
     List<FileStamp> externalFiles) {
+
+  /**
+   * Refuses a manifest of another format (a newer agent's, or no format at all) as it is read, so
+   * every reader (restore, verify, list, import) says which format it met instead of misreading it.
+   */
+  public Manifest {
+    if (formatVersion != FORMAT_VERSION) {
+      throw new IllegalArgumentException(
+          "manifest format version "
+              + formatVersion
+              + " is not the one this agent reads ("
+              + FORMAT_VERSION
+              + "); the image was written by another Warmstart version");
+    }
+  }
 
   /**
    * A manifest of format {@link #FORMAT_VERSION} for {@code name}; the rest added by the builder.

@@ -8,6 +8,7 @@ import dev.warmstart.agent.criu.rpc.Rpc.criu_cg_mode;
 import dev.warmstart.agent.criu.rpc.Rpc.criu_opts;
 import dev.warmstart.agent.criu.rpc.Rpc.criu_req;
 import dev.warmstart.agent.criu.rpc.Rpc.criu_req_type;
+import dev.warmstart.api.agent.RestoreStage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -64,7 +65,7 @@ class CriuRequestsTest {
             List.of(Path.of("/sys/fs/cgroup/cpu/pod/cgroup.procs")),
             Optional.empty(),
             Optional.empty(),
-            false);
+            RestoreStage.RUNNING);
     criu_req req = CriuRequests.restore(spec);
     assertThat(req.getType()).isEqualTo(criu_req_type.RESTORE);
     criu_opts o = req.getOpts();

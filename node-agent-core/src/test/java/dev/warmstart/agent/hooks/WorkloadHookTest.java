@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.api.agent.ErrorReason;
-import dev.warmstart.api.v1alpha1.HttpHook;
-import dev.warmstart.api.v1alpha1.HttpMethod;
+import dev.warmstart.api.agent.HttpHook;
+import dev.warmstart.api.agent.HttpMethod;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

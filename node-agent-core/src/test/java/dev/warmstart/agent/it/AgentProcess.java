@@ -35,13 +35,9 @@ public final class AgentProcess {
     ops.submit(
         OperationRequest.checkpoint(
             "killed-agent",
-            new CheckpointRequest(
-                ProcessTarget.ofPid(Integer.parseInt(args[4])),
-                args[5],
-                Boolean.parseBoolean(args[6]),
-                120,
-                null,
-                null)));
+            CheckpointRequest.builder(ProcessTarget.ofPid(Integer.parseInt(args[4])), args[5], 120)
+                .leaveRunning(Boolean.parseBoolean(args[6]))
+                .build()));
     System.out.println("submitted");
     Thread.sleep(Long.MAX_VALUE);
   }

@@ -387,8 +387,9 @@ class FaultInjectionIT {
                   .submit(
                       dev.warmstart.api.agent.OperationRequest.checkpoint(
                           "k",
-                          new dev.warmstart.api.agent.CheckpointRequest(
-                              ProcessTarget.ofPid(w.pid()), "app", true, 60, null, null)))
+                          dev.warmstart.api.agent.CheckpointRequest.builder(
+                                  ProcessTarget.ofPid(w.pid()), "app", 60)
+                              .build()))
                   .id());
       assertThat(done.state()).as("%s", done.error()).isEqualTo(OperationState.SUCCEEDED);
       // Turn the committed image back into what a dead agent leaves: the staged dump with its

@@ -17,9 +17,10 @@ import dev.warmstart.agent.restore.RestoreCommand;
 import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.agent.GpuInfo;
+import dev.warmstart.api.agent.GpuProcess;
 import dev.warmstart.api.agent.ProcessTarget;
-import dev.warmstart.api.v1alpha1.GpuInfo;
-import dev.warmstart.api.v1alpha1.GpuProcess;
+import dev.warmstart.api.agent.RestoreStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -222,8 +223,7 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.WARM).build(),
-                Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreStage.PROCESSES).build(), Progress.NONE);
     try {
       assertThat(prepared.prepared()).isTrue();
       for (int p : pids) {
@@ -264,8 +264,7 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.WARM).build(),
-                Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreStage.PROCESSES).build(), Progress.NONE);
     // The agent's own driver state goes stale for reused PIDs (seen on an H200); the tool's cannot.
     NativeEnv.set("FAKE_CUDA_STALE", "1");
     try {
@@ -299,7 +298,7 @@ class GpuAgentIT {
         agent
             .restores()
             .restore(
-                RestoreCommand.of("gpu", T).stage(RestoreCommand.Stage.HOT).build(), Progress.NONE);
+                RestoreCommand.of("gpu", T).stage(RestoreStage.GPU_LOCKED).build(), Progress.NONE);
     try {
       assertThat(hot.timings()).containsKeys("gpuRestore", "gpuRestoreLocked");
       for (int p : pids) {

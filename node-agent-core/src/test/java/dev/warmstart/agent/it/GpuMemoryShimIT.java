@@ -15,6 +15,7 @@ import dev.warmstart.agent.store.Manifest;
 import dev.warmstart.agent.store.StoredImage;
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.ProcessTarget;
+import dev.warmstart.api.agent.RestoreStage;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -164,8 +165,7 @@ class GpuMemoryShimIT {
         agent
             .restores()
             .restore(
-                RestoreCommand.of("shim", T).stage(RestoreCommand.Stage.WARM).build(),
-                Progress.NONE);
+                RestoreCommand.of("shim", T).stage(RestoreStage.PROCESSES).build(), Progress.NONE);
     try {
       assertThat(standby.timings()).doesNotContainKey("gpuMemoryRestore");
       assertThat(fakeGpuMappings(standby.pid())).as("no GPU memory while standing by").isZero();
@@ -193,8 +193,7 @@ class GpuMemoryShimIT {
         agent
             .restores()
             .restore(
-                RestoreCommand.of("shim", T).stage(RestoreCommand.Stage.WARM).build(),
-                Progress.NONE);
+                RestoreCommand.of("shim", T).stage(RestoreStage.PROCESSES).build(), Progress.NONE);
     try (var files = Files.walk(image.dir().resolve("gpumem"))) {
       for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.delete(p);
@@ -220,8 +219,7 @@ class GpuMemoryShimIT {
         agent
             .restores()
             .restore(
-                RestoreCommand.of("shim", T).stage(RestoreCommand.Stage.WARM).build(),
-                Progress.NONE);
+                RestoreCommand.of("shim", T).stage(RestoreStage.PROCESSES).build(), Progress.NONE);
     Path index;
     try (var files = Files.walk(image.dir().resolve("gpumem"))) {
       index = files.filter(p -> p.endsWith("gpumem.index")).findFirst().orElseThrow();

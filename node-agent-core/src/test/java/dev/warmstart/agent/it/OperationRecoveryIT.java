@@ -50,8 +50,7 @@ class OperationRecoveryIT {
   private OperationRequest checkpointOf(String key, String image) {
     return OperationRequest.checkpoint(
         key,
-        new CheckpointRequest(
-            ProcessTarget.ofPid((int) workload.pid()), image, true, 60, null, null));
+        CheckpointRequest.builder(ProcessTarget.ofPid((int) workload.pid()), image, 60).build());
   }
 
   private static OperationStatus status(String id, String key, OperationState state, String step) {
@@ -125,8 +124,7 @@ class OperationRecoveryIT {
           new OperationJournal.Entry(
               OperationRequest.checkpoint(
                   "kc",
-                  new CheckpointRequest(
-                      ProcessTarget.ofContainer(id), "imgc", true, 60, null, null)),
+                  CheckpointRequest.builder(ProcessTarget.ofContainer(id), "imgc", 60).build()),
               status("op-c", "kc", OperationState.RUNNING, "dump")));
 
       OperationStatus s = restartAgent().get("op-c").orElseThrow();
@@ -185,14 +183,10 @@ class OperationRecoveryIT {
             ops.submit(
                     OperationRequest.checkpoint(
                         "r3",
-                        new CheckpointRequest(
-                            ProcessTarget.ofPid((int) workload.pid()),
-                            "same",
-                            true,
-                            60,
-                            null,
-                            null,
-                            true)))
+                        CheckpointRequest.builder(
+                                ProcessTarget.ofPid((int) workload.pid()), "same", 60)
+                            .replace(true)
+                            .build()))
                 .id());
     assertThat(replaced.state()).as("%s", replaced.error()).isEqualTo(OperationState.SUCCEEDED);
     assertThat(agent.store().open("same").digest()).isEqualTo(replaced.image().manifestDigest());

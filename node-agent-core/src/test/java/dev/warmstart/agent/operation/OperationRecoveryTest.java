@@ -15,6 +15,7 @@ import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.agent.RestoreRequest;
+import dev.warmstart.api.agent.RestoreStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -101,12 +102,12 @@ class OperationRecoveryTest {
 
   static OperationRequest checkpointOf(String key, String image) {
     return OperationRequest.checkpoint(
-        key, new CheckpointRequest(ProcessTarget.ofPid(GONE_PID), image, true, 60, null, null));
+        key, CheckpointRequest.builder(ProcessTarget.ofPid(GONE_PID), image, 60).build());
   }
 
   static OperationRequest preparedRestore(String key) {
     return OperationRequest.restore(
-        key, new RestoreRequest("img", null, null, 60, true, null, null, null, null, null));
+        key, RestoreRequest.builder("img", 60).stage(RestoreStage.PROCESSES).build());
   }
 
   @Test
@@ -166,7 +167,8 @@ class OperationRecoveryTest {
     OperationStatus kept = ops.get("ck1").orElseThrow();
     assertThat(kept.state()).isEqualTo(OperationState.SUCCEEDED);
     assertThat(kept.image().name()).isEqualTo("done");
-    assertThat(kept.image().location()).isEqualTo("hostpath://n" + dir.resolve("store/done"));
+    assertThat(kept.image().node()).isEqualTo("n");
+    assertThat(kept.image().directory()).isEqualTo(dir.resolve("store/done").toString());
     OperationStatus lost = ops.get("ck2").orElseThrow();
     assertThat(lost.state()).isEqualTo(OperationState.FAILED);
     assertThat(lost.error().reason()).isEqualTo(ErrorReason.Interrupted);
@@ -184,8 +186,7 @@ class OperationRecoveryTest {
     journaled("activated", done, OperationState.SUCCEEDED, GONE_PID);
     journaled(
         "full",
-        OperationRequest.restore(
-            "f", new RestoreRequest("img", null, null, 60, null, null, null, null, null, null)),
+        OperationRequest.restore("f", RestoreRequest.builder("img", 60).build()),
         OperationState.SUCCEEDED,
         GONE_PID);
     OperationService ops = start();

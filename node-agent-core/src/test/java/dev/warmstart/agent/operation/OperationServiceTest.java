@@ -7,11 +7,11 @@ import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ErrorReason;
+import dev.warmstart.api.agent.HttpHook;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.ProcessTarget;
-import dev.warmstart.api.v1alpha1.HttpHook;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -126,8 +126,9 @@ class OperationServiceTest {
       OperationService ops = service(pool(2), null, 10, 100);
       HttpHook hanging = new HttpHook(null, "/", port, 6);
       CheckpointRequest slow =
-          new CheckpointRequest(
-              ProcessTarget.ofPid((int) target.pid()), "x", true, 60, hanging, null);
+          CheckpointRequest.builder(ProcessTarget.ofPid((int) target.pid()), "x", 60)
+              .preCheckpointHook(hanging)
+              .build();
       String first = ops.submit(OperationRequest.checkpoint("1", slow)).id();
       String second = ops.submit(OperationRequest.checkpoint("2", slow)).id();
       Thread.sleep(300);

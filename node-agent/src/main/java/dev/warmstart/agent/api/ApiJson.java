@@ -1,6 +1,7 @@
 package dev.warmstart.agent.api;
 
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warmstart.agent.store.RedactedCommands;
 import io.quarkus.jackson.ObjectMapperCustomizer;
@@ -27,6 +28,10 @@ public class ApiJson implements ObjectMapperCustomizer {
                 .maxNumberLength(32)
                 .maxDocumentLength(1024 * 1024)
                 .build());
+    // A field this protocol version does not have is a 400 naming it, not silently dropped: a
+    // client of another version (one that predates the version header, too) must not have part of
+    // its request ignored, e.g. a standby restored to the end.
+    mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     RedactedCommands.redactCommands(mapper);
   }
 }

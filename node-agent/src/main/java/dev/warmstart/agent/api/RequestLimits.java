@@ -2,10 +2,10 @@ package dev.warmstart.agent.api;
 
 import dev.warmstart.api.agent.ActivateRequest;
 import dev.warmstart.api.agent.CheckpointRequest;
+import dev.warmstart.api.agent.HttpHook;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.agent.RestoreRequest;
-import dev.warmstart.api.v1alpha1.HttpHook;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warmstart.api.agent.AgentProtocol;
 import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -201,7 +202,48 @@ class AgentApiTest {
         .get("/v1/version")
         .then()
         .statusCode(200)
-        .body("name", equalTo("warmstart-node-agent"), "apiVersion", equalTo("v1"));
+        .body("name", equalTo("warmstart-node-agent"), "apiVersion", equalTo("v1"))
+        .body("protocolVersion", equalTo(AgentProtocol.VERSION))
+        .header(AgentProtocol.HEADER, "1");
+  }
+
+  @Test
+  void aRequestInAnotherProtocolVersionIsRefusedBeforeItsBodyIsRead() {
+    given()
+        .auth()
+        .oauth2("operator-token")
+        .header(AgentProtocol.HEADER, "2")
+        .contentType(ContentType.JSON)
+        .body("{\"idempotencyKey\":\"v2\",\"kind\":\"RESTORE\",\"restore\":{\"what\":1}}")
+        .post("/v1/operations")
+        .then()
+        .statusCode(400)
+        .header(AgentProtocol.HEADER, "1")
+        .body(
+            "reason",
+            equalTo("ProtocolVersionMismatch"),
+            "message",
+            containsString("speaks agent protocol version 1; the request is in version '2'"));
+    given()
+        .auth()
+        .oauth2("operator-token")
+        .header(AgentProtocol.HEADER, "1")
+        .get("/v1/operations")
+        .then()
+        .statusCode(200);
+  }
+
+  @Test
+  void aFieldOfAnotherProtocolVersionIsRefusedNotDropped() {
+    // A restore as an agent before RestoreStage spelled a Warm standby: run to the end, it would
+    // hold GPU memory its GpuRestore says it does not.
+    io.restassured.response.Response r =
+        submitRaw(
+            "{\"idempotencyKey\":\"old\",\"kind\":\"RESTORE\",\"restore\":"
+                + "{\"imageName\":\"x\",\"timeoutSeconds\":60,\"prepareOnly\":true}}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.jsonPath().getString("reason")).isEqualTo("InvalidRequest");
+    assertThat(r.jsonPath().getString("message")).contains("prepareOnly");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.warmstart.operator.agent;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warmstart.api.agent.AgentProtocol;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.StoreUsage;
@@ -42,7 +43,7 @@ public class HttpNodeAgentClient implements NodeAgentClient {
   @Override
   public OperationStatus submit(String nodeName, OperationRequest request)
       throws AgentUnavailableException, AgentRejectedException {
-    URI uri = directory.baseUri(nodeName).resolve("/v1/operations");
+    URI uri = directory.baseUri(nodeName).resolve(AgentProtocol.PATH_PREFIX + "/operations");
     try {
       HttpRequest req =
           authorized(HttpRequest.newBuilder(uri))
@@ -68,12 +69,13 @@ public class HttpNodeAgentClient implements NodeAgentClient {
   @Override
   public Optional<OperationStatus> get(String nodeName, String operationId)
       throws AgentUnavailableException {
-    return getJson(nodeName, "/v1/operations/" + operationId, OperationStatus.class);
+    return getJson(
+        nodeName, AgentProtocol.PATH_PREFIX + "/operations/" + operationId, OperationStatus.class);
   }
 
   @Override
   public Optional<StoreUsage> storeUsage(String nodeName) throws AgentUnavailableException {
-    return getJson(nodeName, "/v1/store", StoreUsage.class);
+    return getJson(nodeName, AgentProtocol.PATH_PREFIX + "/store", StoreUsage.class);
   }
 
   /** A GET answered with JSON; empty on 404, unreachable on any other failure. */
@@ -127,9 +129,14 @@ public class HttpNodeAgentClient implements NodeAgentClient {
     return http;
   }
 
+  /**
+   * With the token, and the protocol version the agent checks (a mismatch is a 400 naming both).
+   */
   private HttpRequest.Builder authorized(HttpRequest.Builder b) throws IOException {
     String token = Files.readString(config.agentTokenPath()).strip();
-    return b.timeout(TIMEOUT).header("Authorization", "Bearer " + token);
+    return b.timeout(TIMEOUT)
+        .header("Authorization", "Bearer " + token)
+        .header(AgentProtocol.HEADER, Integer.toString(AgentProtocol.VERSION));
   }
 
   private static String text(HttpResponse<byte[]> r) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.warmstart.api.agent.AgentProtocol;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.OperationKind;
 import dev.warmstart.api.agent.OperationRequest;
@@ -47,6 +48,7 @@ class HttpNodeAgentClientTest {
   @TempDir Path dir;
   private HttpServer server;
   private final List<String> authorizations = new CopyOnWriteArrayList<>();
+  private final List<String> protocols = new CopyOnWriteArrayList<>();
   private volatile int submitStatus = 202;
   private volatile int storeStatus = 200;
   private HttpNodeAgentClient agents;
@@ -99,6 +101,7 @@ class HttpNodeAgentClientTest {
         "/v1/operations",
         ex -> {
           authorizations.add(ex.getRequestHeaders().getFirst("Authorization"));
+          protocols.add(String.valueOf(ex.getRequestHeaders().getFirst(AgentProtocol.HEADER)));
           byte[] body;
           int code;
           if (ex.getRequestMethod().equals("POST")) {
@@ -233,7 +236,9 @@ class HttpNodeAgentClientTest {
   private static OperationRequest checkpoint() {
     return OperationRequest.checkpoint(
         "gck-1",
-        new CheckpointRequest(ProcessTarget.ofContainer("cid"), "ml.ck", true, 60, null, Map.of()));
+        CheckpointRequest.builder(ProcessTarget.ofContainer("cid"), "ml.ck", 60)
+            .labels(Map.of())
+            .build());
   }
 
   @Test
@@ -246,6 +251,7 @@ class HttpNodeAgentClientTest {
         .hasValueSatisfying(o -> assertThat(o.step()).isEqualTo("dump"));
     assertThat(agents.get("gpu-1", "op-gone")).isEmpty();
     assertThat(authorizations).hasSize(3).containsOnly("Bearer projected-token");
+    assertThat(protocols).as("the protocol version on every call").hasSize(3).containsOnly("1");
   }
 
   @Test

@@ -137,6 +137,9 @@ class PvcStorageWorkflowTest {
     ck = checkpoints.untilSettled("ck", 10);
     assertThat(ck.getStatus().phase()).isEqualTo(CheckpointPhase.Succeeded);
     assertThat(ck.getStatus().artifact().location()).isEqualTo("pvc://images/shared/ml.ck");
+    assertThat(ck.getStatus().artifact().storage().persistentVolumeClaim())
+        .isEqualTo(new PersistentVolumeClaimStorage("images", "shared"));
+    assertThat(ck.getStatus().artifact().imageName()).isEqualTo("ml.ck");
     assertThat(pod("ck-store")).as("the claim is released").isNull();
 
     GpuRestore r = new GpuRestore();

@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warmstart.api.agent.ErrorReason;
 import dev.warmstart.api.agent.OperationKind;
+import dev.warmstart.api.agent.RestoreStage;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
@@ -277,8 +278,7 @@ class RestoreWorkflowTest {
   void warmStandbyWaitsInItsPodUntilTheAnnotationThenActivatesOnce() {
     standbyRestore("w", StandbyMode.Warm);
     var req = agents.submissions.get(agents.submissions.size() - 1).restore();
-    assertThat(req.prepareOnly()).isTrue();
-    assertThat(req.keepLocked()).isNull();
+    assertThat(req.stage()).isEqualTo(RestoreStage.PROCESSES);
     assertThat(req.postRestoreHook().path())
         .as("the post-restore hook goes to the agent")
         .isEqualTo("/wake");
@@ -308,8 +308,8 @@ class RestoreWorkflowTest {
   @Test
   void hotStandbyAsksForLockedGpuMemoryAndADeadStandbyFailsClearly() {
     standbyRestore("h", StandbyMode.Hot);
-    assertThat(agents.submissions.get(agents.submissions.size() - 1).restore().keepLocked())
-        .isTrue();
+    assertThat(agents.submissions.get(agents.submissions.size() - 1).restore().stage())
+        .isEqualTo(RestoreStage.GPU_LOCKED);
     untilPhase("h", RestorePhase.Standby);
     agents.failWith = ErrorReason.ProcessNotFound; // the standby's process died meanwhile
     annotateActivate("h");

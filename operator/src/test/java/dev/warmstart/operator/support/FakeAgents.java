@@ -30,6 +30,7 @@ public final class FakeAgents implements NodeAgentClient {
   public final List<OperationRequest> submissions = new ArrayList<>();
   public final Map<String, OperationStatus> ops = new ConcurrentHashMap<>();
   private final Map<String, String> idByKey = new ConcurrentHashMap<>();
+  private final Map<String, OperationRequest> requestById = new ConcurrentHashMap<>();
   private final Map<String, Integer> polls = new ConcurrentHashMap<>();
   public volatile int pollsToFinish = 1;
   public volatile ErrorReason failWith;
@@ -55,6 +56,7 @@ public final class FakeAgents implements NodeAgentClient {
     }
     String id = "op-" + (ops.size() + 1);
     idByKey.put(request.idempotencyKey(), id);
+    requestById.put(id, request);
     OperationStatus s =
         new OperationStatus(
             id,
@@ -145,10 +147,12 @@ public final class FakeAgents implements NodeAgentClient {
           null,
           new OperationError(failWith, "injected " + failWith));
     }
+    String name = imageName(requestById.get(s.id()));
     ImageSummary image =
         new ImageSummary(
-            "img",
-            "hostpath://" + node + "/var/lib/warmstart/images/img",
+            name,
+            node,
+            "/var/lib/warmstart/images/" + name,
             1 << 20,
             "sha256:" + "a".repeat(64),
             "2026-11-24T10:00:04Z",
@@ -166,5 +170,15 @@ public final class FakeAgents implements NodeAgentClient {
         image,
         s.kind() == OperationKind.RESTORE ? 4242 : null,
         null);
+  }
+
+  /** The image an operation names, as a real agent reports it back. */
+  private static String imageName(OperationRequest r) {
+    if (r == null) {
+      return "img";
+    }
+    return r.checkpoint() != null
+        ? r.checkpoint().imageName()
+        : r.restore() != null ? r.restore().imageName() : "img";
   }
 }

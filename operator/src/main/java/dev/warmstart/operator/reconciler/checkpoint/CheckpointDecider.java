@@ -9,10 +9,12 @@ import dev.warmstart.api.agent.OperationStatus;
 import dev.warmstart.api.agent.ProcessTarget;
 import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
+import dev.warmstart.api.v1alpha1.CheckpointStorage;
 import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
 import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
+import dev.warmstart.operator.agent.ProtocolMapping;
 import dev.warmstart.operator.reconciler.RunningContainers;
 import dev.warmstart.operator.status.ConditionReason;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -124,19 +126,20 @@ public final class CheckpointDecider {
     OperationRequest request =
         OperationRequest.checkpoint(
             CheckpointWorkflow.idempotencyKey(cr),
-            new CheckpointRequest(
-                ProcessTarget.ofContainer(t.containerId()),
-                CheckpointWorkflow.imageName(cr),
-                cr.getSpec().leaveRunning(),
-                cr.getSpec().timeoutSeconds(),
-                cr.getSpec().preCheckpointHook(),
-                Map.of(
-                    "namespace", cr.getMetadata().getNamespace(),
-                    "pod", cr.getSpec().podName(),
-                    "container", t.containerName(),
-                    "gpucheckpoint", cr.getMetadata().getName()),
-                false,
-                exportTo));
+            CheckpointRequest.builder(
+                    ProcessTarget.ofContainer(t.containerId()),
+                    CheckpointWorkflow.imageName(cr),
+                    cr.getSpec().timeoutSeconds())
+                .leaveRunning(cr.getSpec().leaveRunning())
+                .preCheckpointHook(ProtocolMapping.hook(cr.getSpec().preCheckpointHook()))
+                .labels(
+                    Map.of(
+                        "namespace", cr.getMetadata().getNamespace(),
+                        "pod", cr.getSpec().podName(),
+                        "container", t.containerName(),
+                        "gpucheckpoint", cr.getMetadata().getName()))
+                .exportTo(exportTo)
+                .build());
     return new CheckpointAction.Dispatch(
         t.nodeName(), request, cr.getSpec().podName() + "/" + t.containerName());
   }
@@ -161,26 +164,25 @@ public final class CheckpointDecider {
                             .target()
                             .map(CheckpointTarget::containerName)
                             .orElse(null));
-    String location =
+    CheckpointStorage storage =
         StoragePods.claim(cr)
             .map(
                 c ->
-                    "pvc://"
-                        + c.claimName()
-                        + "/"
-                        + StoragePods.subPath(c)
-                        + "/"
-                        + CheckpointWorkflow.imageName(cr))
-            .orElse(img.location());
-    return new CheckpointArtifact(
-        location,
-        img.sizeBytes(),
-        img.manifestDigest(),
-        img.createdAt(),
-        pod == null ? null : PodValidator.template(pod),
-        container,
-        img.gpu(),
-        img.criuVersion());
+                    new CheckpointStorage(
+                        null,
+                        new PersistentVolumeClaimStorage(c.claimName(), StoragePods.subPath(c))))
+            .orElseGet(CheckpointStorage::nodeLocal);
+    return CheckpointArtifact.builder(img.node(), img.name())
+        .storage(storage)
+        .path(img.directory())
+        .sizeBytes(img.sizeBytes())
+        .digest(img.manifestDigest())
+        .createdAt(img.createdAt())
+        .sourcePodTemplate(pod == null ? null : PodValidator.template(pod))
+        .containerName(container)
+        .gpu(ProtocolMapping.gpu(img.gpu()))
+        .criuVersion(img.criuVersion())
+        .build();
   }
 
   /** When the capture was dispatched (its Progressing condition), while it runs. */

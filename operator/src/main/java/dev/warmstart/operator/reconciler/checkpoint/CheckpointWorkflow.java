@@ -50,13 +50,13 @@ public class CheckpointWorkflow {
     return "gck-" + cr.getMetadata().getUid();
   }
 
+  /**
+   * The image name a capture is sent with: unique per node, as CRs are per namespace. Only the
+   * capture (and a cleanup before there is an artifact) use it; everything after reads the name the
+   * agent reported from the artifact.
+   */
   public static String imageName(GpuCheckpoint cr) {
-    return imageName(cr.getMetadata().getNamespace(), cr.getMetadata().getName());
-  }
-
-  /** The agent's image name of a GpuCheckpoint: unique per node, as CRs are per namespace. */
-  public static String imageName(String namespace, String checkpoint) {
-    return namespace + "." + checkpoint;
+    return cr.getMetadata().getNamespace() + "." + cr.getMetadata().getName();
   }
 
   public Decision<GpuCheckpointStatus> step(GpuCheckpoint cr, CheckpointWorld world) {

@@ -3,6 +3,7 @@ package dev.warmstart.operator.reconciler.checkpoint;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
 import dev.warmstart.api.v1alpha1.GpuCheckpointStatus;
@@ -86,8 +87,7 @@ public class GpuCheckpointCleanup {
     Outcome deletion =
         operations.submit(
             node,
-            OperationRequest.deleteImage(
-                "gck-delete-" + cr.getMetadata().getUid(), CheckpointWorkflow.imageName(cr)),
+            OperationRequest.deleteImage("gck-delete-" + cr.getMetadata().getUid(), imageName(cr)),
             attempt - 1);
     if (deletion instanceof Refused r) {
       events.warning(cr, EventReason.ArtifactRetained, "image not deleted: " + r.message());
@@ -124,5 +124,13 @@ public class GpuCheckpointCleanup {
           cr, EventReason.ArtifactRetained, "image left on " + node + ": " + u.message());
     }
     return u.retryAfter();
+  }
+
+  /** The image the artifact names; before there is one, the name the capture was sent with. */
+  private static String imageName(GpuCheckpoint cr) {
+    CheckpointArtifact artifact = cr.getStatus().artifact();
+    return artifact != null && artifact.imageName() != null
+        ? artifact.imageName()
+        : CheckpointWorkflow.imageName(cr);
   }
 }

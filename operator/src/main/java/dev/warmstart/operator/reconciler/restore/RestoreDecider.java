@@ -16,8 +16,7 @@ import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
 import dev.warmstart.api.v1alpha1.PersistentVolumeClaimStorage;
 import dev.warmstart.api.v1alpha1.RestorePhase;
-import dev.warmstart.api.v1alpha1.StandbyMode;
-import dev.warmstart.operator.reconciler.checkpoint.CheckpointWorkflow;
+import dev.warmstart.operator.agent.ProtocolMapping;
 import dev.warmstart.operator.reconciler.checkpoint.StoragePods;
 import dev.warmstart.operator.reconciler.restore.RestoreAction.Stage;
 import dev.warmstart.operator.status.ConditionReason;
@@ -31,8 +30,6 @@ import java.util.Optional;
  * (no API server, no agent), so every branch is unit-testable on its own.
  */
 public final class RestoreDecider {
-  private static final String HOSTPATH = "hostpath://";
-
   /** Seconds the agent may take for a restore or an activation. */
   private static final int AGENT_TIMEOUT_SECONDS = 600;
 
@@ -81,7 +78,7 @@ public final class RestoreDecider {
       return new RestoreAction.Recheck();
     }
     if (op.state() == OperationState.SUCCEEDED) {
-      return cr.getSpec().standby() != StandbyMode.None
+      return ProtocolMapping.stage(cr.getSpec().standby()).standby()
           ? new RestoreAction.StandbyReady(op)
           : new RestoreAction.Restored(op);
     }
@@ -114,19 +111,19 @@ public final class RestoreDecider {
           "waiting for GpuCheckpoint " + name + " (" + phase + ")");
     }
     CheckpointArtifact artifact = ckpt.getStatus().artifact();
-    Optional<PersistentVolumeClaimStorage> claim = StoragePods.claim(ckpt);
-    if (claim.isPresent() && artifact.sourcePodTemplate() != null) {
+    if (artifact.onClaim() && artifact.sourcePodTemplate() != null) {
       // Kept on a claim: any node that can mount it; the placeholder mounts it for the import.
-      return placeholder(o, artifact, null, claim);
+      return placeholder(
+          o, artifact, null, Optional.of(artifact.storage().persistentVolumeClaim()));
     }
-    if (artifact.location() == null
-        || !artifact.location().startsWith(HOSTPATH)
+    if (artifact.node() == null
+        || artifact.imageName() == null
         || artifact.sourcePodTemplate() == null) {
       return new RestoreAction.Reject(
           ConditionReason.CheckpointNotFound,
           "GpuCheckpoint " + name + " has no restorable node-local artifact");
     }
-    String node = artifact.location().substring(HOSTPATH.length()).split("/", 2)[0];
+    String node = artifact.node();
     if (cr.getSpec().nodeName() != null && !cr.getSpec().nodeName().equals(node)) {
       return new RestoreAction.Reject(
           ConditionReason.NodeMismatch,
@@ -191,26 +188,24 @@ public final class RestoreDecider {
     GpuRestoreSpec spec = cr.getSpec();
     return OperationRequest.restore(
         "gr-" + cr.getMetadata().getUid(),
-        new RestoreRequest(
-            CheckpointWorkflow.imageName(cr.getMetadata().getNamespace(), spec.checkpointName()),
-            containerId,
-            null,
-            AGENT_TIMEOUT_SECONDS,
-            spec.standby() != StandbyMode.None ? true : null,
-            spec.standby() == StandbyMode.Hot ? true : null,
-            spec.postRestoreHook(),
-            spec.gpuRemap() == GpuRemapPolicy.SameGpu ? true : null,
-            claim
-                .map(
-                    c ->
-                        new ImageTransfer(
-                            containerId,
-                            StoragePods.MOUNT_PATH,
-                            StoragePods.subPath(c),
-                            artifact.digest()))
-                .orElse(null),
+        RestoreRequest.builder(artifact.imageName(), AGENT_TIMEOUT_SECONDS)
+            .intoContainerId(containerId)
+            .stage(ProtocolMapping.stage(spec.standby()))
+            .postRestoreHook(ProtocolMapping.hook(spec.postRestoreHook()))
+            .sameGpu(spec.gpuRemap() == GpuRemapPolicy.SameGpu)
+            .importFrom(
+                claim
+                    .map(
+                        c ->
+                            new ImageTransfer(
+                                containerId,
+                                StoragePods.MOUNT_PATH,
+                                c.subPath(),
+                                artifact.digest()))
+                    .orElse(null))
             // the agent refuses an image that is not the one this checkpoint made
-            artifact.digest()));
+            .expectedImageDigest(artifact.digest())
+            .build());
   }
 
   /** A standby waits until its activation annotation is set; no agent call meanwhile. */

@@ -105,13 +105,7 @@ class CheckpointDeciderTest {
         null,
         Map.of("dump", 500L),
         new ImageSummary(
-            "ml.ck",
-            "hostpath://gpu-1/var/lib/warmstart/ml.ck",
-            1L << 20,
-            "sha256:d",
-            null,
-            "4.2",
-            null),
+            "ml.ck", "gpu-1", "/var/lib/warmstart/ml.ck", 1L << 20, "sha256:d", null, "4.2", null),
         null,
         error == null ? null : new OperationError(error, "no"));
   }
@@ -187,7 +181,13 @@ class CheckpointDeciderTest {
         .isInstanceOfSatisfying(
             CheckpointAction.Succeed.class,
             s -> {
+              assertThat(s.artifact().node()).isEqualTo("gpu-1");
+              assertThat(s.artifact().imageName()).isEqualTo("ml.ck");
+              assertThat(s.artifact().path()).isEqualTo("/var/lib/warmstart/ml.ck");
+              assertThat(s.artifact().storage()).isEqualTo(CheckpointStorage.nodeLocal());
+              assertThat(s.artifact().onClaim()).isFalse();
               assertThat(s.artifact().location())
+                  .as("a display derived from the fields")
                   .isEqualTo("hostpath://gpu-1/var/lib/warmstart/ml.ck");
               assertThat(s.artifact().containerName()).isEqualTo("server");
               assertThat(s.artifact().sourcePodTemplate()).isNotNull();

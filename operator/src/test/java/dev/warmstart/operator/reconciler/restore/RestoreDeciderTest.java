@@ -7,6 +7,7 @@ import dev.warmstart.api.agent.OperationError;
 import dev.warmstart.api.agent.OperationKind;
 import dev.warmstart.api.agent.OperationState;
 import dev.warmstart.api.agent.OperationStatus;
+import dev.warmstart.api.agent.RestoreStage;
 import dev.warmstart.api.v1alpha1.CheckpointArtifact;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.Condition;
@@ -56,21 +57,21 @@ class RestoreDeciderTest {
         phase, "gpu-1", "r", 1L, List.of(), null, op, 1, activation, standby, null);
   }
 
-  private static GpuCheckpoint checkpoint(CheckpointPhase phase, String location) {
+  private static GpuCheckpoint checkpoint(CheckpointPhase phase, String node) {
     GpuCheckpoint c = new GpuCheckpoint();
     c.setMetadata(new ObjectMetaBuilder().withName("ck").withNamespace("ml").build());
     c.setSpec(new GpuCheckpointSpec("llm-0", null, null, null, null, null));
     CheckpointArtifact artifact =
         phase == CheckpointPhase.Succeeded
-            ? new CheckpointArtifact(
-                location,
-                1L << 20,
-                "sha256:abc",
-                NOW.toString(),
-                new PodTemplateSpecBuilder().withNewSpec().endSpec().build(),
-                "server",
-                null,
-                "4.2")
+            ? CheckpointArtifact.builder(node, "ml.ck")
+                .path("/var/lib/x")
+                .sizeBytes(1L << 20)
+                .digest("sha256:abc")
+                .createdAt(NOW.toString())
+                .sourcePodTemplate(new PodTemplateSpecBuilder().withNewSpec().endSpec().build())
+                .containerName("server")
+                .criuVersion("4.2")
+                .build()
             : null;
     c.setStatus(
         new GpuCheckpointStatus(
@@ -155,7 +156,7 @@ class RestoreDeciderTest {
         .isEqualTo(
             new RestoreAction.Reject(
                 ConditionReason.CheckpointFailed, "GpuCheckpoint ck failed: it broke"));
-    GpuCheckpoint done = checkpoint(CheckpointPhase.Succeeded, "hostpath://gpu-1/var/lib/x");
+    GpuCheckpoint done = checkpoint(CheckpointPhase.Succeeded, "gpu-1");
     assertThat(decider.decide(seen(cr, Optional.of(done), Optional.empty())))
         .isInstanceOfSatisfying(
             RestoreAction.CreatePlaceholder.class,
@@ -173,8 +174,7 @@ class RestoreDeciderTest {
   @Test
   void thePlaceholderDecidesWhetherToWaitFailOrDispatch() {
     GpuRestore cr = restore(PLAIN, null);
-    Optional<GpuCheckpoint> done =
-        Optional.of(checkpoint(CheckpointPhase.Succeeded, "hostpath://gpu-1/var/lib/x"));
+    Optional<GpuCheckpoint> done = Optional.of(checkpoint(CheckpointPhase.Succeeded, "gpu-1"));
     Pod pending = placeholder(cr, "Pending", NOW.minusSeconds(60));
     pending.getStatus().setContainerStatuses(List.of());
     assertThat(decider.decide(seen(cr, done, Optional.of(pending))))
@@ -205,7 +205,7 @@ class RestoreDeciderTest {
               assertThat(d.request().restore().intoContainerId()).isEqualTo("cid-1");
               assertThat(d.request().restore().imageName()).isEqualTo("ml.ck");
               assertThat(d.request().restore().expectedImageDigest()).isEqualTo("sha256:abc");
-              assertThat(d.request().restore().prepareOnly()).isNull();
+              assertThat(d.request().restore().stage()).isEqualTo(RestoreStage.RUNNING);
             });
   }
 

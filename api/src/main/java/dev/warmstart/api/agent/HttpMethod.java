@@ -1,0 +1,7 @@
+package dev.warmstart.api.agent;
+
+/** HTTP methods a workload hook may use. */
+public enum HttpMethod {
+  GET,
+  POST
+}

@@ -65,7 +65,7 @@ libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
 # --- the workload -------------------------------------------------------------------------------------
 server_shim() { # PORT GIB -> pid: the same server, its large allocations managed by the shim
   LD_PRELOAD=$shim_lib \
-    setsid python3 "$server_py" --port "$1" --gib "$2" >"$work/logs/server-shim-$1.log" 2>&1 </dev/null &
+    setsid python3 "$server_py" --port "$1" --gib "$2" >>"$work/logs/server-shim-$1.log" 2>&1 </dev/null &
   echo $!
 }
 latency() { # PORT -> median ms of 30 requests (after 3 unmeasured)

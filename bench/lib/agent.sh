@@ -51,7 +51,7 @@ print(-1 if v is None else v)' "$1"; }
 
 
 server() { # PORT GIB -> pid
-  setsid python3 "$server_py" --port "$1" --gib "$2" >"$work/logs/server-$1.log" 2>&1 </dev/null &
+  setsid python3 "$server_py" --port "$1" --gib "$2" >>"$work/logs/server-$1.log" 2>&1 </dev/null &
   echo $!
 }
 ready() { for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.5; done; return 1; }

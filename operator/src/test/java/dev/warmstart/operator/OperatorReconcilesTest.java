@@ -21,8 +21,6 @@ import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -176,18 +174,7 @@ class OperatorReconcilesTest {
     assertThat(pod.getMetadata().getOwnerReferences())
         .singleElement()
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(r.getMetadata().getUid()));
-    pod.setStatus(
-        new PodStatusBuilder()
-            .withPhase("Pending")
-            .withConditions(
-                new PodConditionBuilder()
-                    .withType("PodScheduled")
-                    .withStatus("False")
-                    .withReason("Unschedulable")
-                    .withMessage("0/1 nodes: Insufficient nvidia.com/gpu")
-                    .build())
-            .build());
-    client.resource(pod).updateStatus();
+    cluster.markUnschedulable(pod, "0/1 nodes: Insufficient nvidia.com/gpu");
     await(() -> phase("dep-r") == RestorePhase.Failed, "the unschedulable restore to fail");
     await(
         () -> client.pods().inNamespace(Cluster.NS).withName("dep-r").get() == null,

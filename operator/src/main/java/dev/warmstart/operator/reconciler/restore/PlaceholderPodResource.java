@@ -22,13 +22,29 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
  * there. Deleting it on failure goes through {@link #delete}, which only deletes what this informer
  * holds: never a user's pod that has the same name.
  *
- * <p>Standalone, not declared in a managed {@code @Workflow}: whether a restore wants its
- * placeholder, and which one (the checkpoint's artifact, node and claim), is a decision {@link
- * RestoreDecider} takes from the whole observation, and a managed workflow would have to take it a
- * second time in a reconcile precondition. A precondition also cannot say "keep but never create
- * again": when it holds JOSDK re-creates a missing resource (a restored pod the user deleted would
- * come back as an empty placeholder holding its GPUs), and when it does not JOSDK deletes it; an
- * activation condition, which would do neither, deregisters the informer all restores share.
+ * <p>Standalone (called by the restore's executor when {@link RestoreDecider} says {@code
+ * CreatePlaceholder} or fails the restore), not declared in a managed {@code @Workflow}. What a
+ * managed workflow in JOSDK 5.2.1 does with it (read from WorkflowReconcileExecutor):
+ *
+ * <ul>
+ *   <li>it runs before {@code reconcile()}, so whether and which placeholder a restore wants (its
+ *       checkpoint Succeeded, its artifact, node and claim, spec.nodeName matching, not pooled, not
+ *       failed) would be decided a second time in a reconcile precondition and in {@code
+ *       desired()};
+ *   <li>a precondition that holds makes JOSDK create a missing pod, so it would also have to read
+ *       the cache to say "keep, but never create again" (a restored pod the user deleted must not
+ *       come back as an empty placeholder holding its GPUs);
+ *   <li>a precondition that fails deletes it (GarbageCollected is a Deleter), but only on the
+ *       reconcile after the one that failed the restore, which then has to ask for another;
+ *   <li>an activation condition, which neither creates nor deletes, deregisters the event source,
+ *       here the pod informer every restore shares;
+ *   <li>a user's pod of the same name makes the create fail with 409 before {@code reconcile()};
+ *       the refusal (PlaceholderFailed) then needs {@code handleExceptionsInReconciler}.
+ * </ul>
+ *
+ * Called standalone it keeps JOSDK's part (informer, create, its own write cached, the
+ * owner-reference mapping, garbage collection, delete of only its own pod) and leaves the decision
+ * in one place.
  */
 public final class PlaceholderPodResource extends KubernetesDependentResource<Pod, GpuRestore>
     implements Creator<Pod, GpuRestore>, GarbageCollected<GpuRestore> {

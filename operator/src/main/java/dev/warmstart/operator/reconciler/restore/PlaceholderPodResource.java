@@ -20,7 +20,9 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
  * <p>Create-only: a {@link Creator} and no Updater, so JOSDK never matches, updates or replaces a
  * placeholder; once CRIU has restored a process into it, changing its spec would kill what runs
  * there. Deleting it on failure goes through {@link #delete}, which only deletes what this informer
- * holds: never a user's pod that has the same name.
+ * holds: never a user's pod that has the same name. The controlling owner reference (controller,
+ * blockOwnerDeletion) is set by {@link PlaceholderPods#build}; the one JOSDK adds (Fabric8's {@code
+ * addOwnerReference}, neither flag set) is then a no-op, as Fabric8 keeps one reference per UID.
  *
  * <p>Standalone (called by the restore's executor when {@link RestoreDecider} says {@code
  * CreatePlaceholder} or fails the restore), not declared in a managed {@code @Workflow}. What a

@@ -31,6 +31,13 @@ public sealed interface RestoreAction {
     }
   }
 
+  /** Terminal (Failed) already, but its placeholder pod is still there: it goes. */
+  record RemovePlaceholder() implements RestoreAction {
+    public Decision<GpuRestoreStatus> applyTo(GpuRestore cr, RestoreExecutor x) {
+      return x.removePlaceholder(cr);
+    }
+  }
+
   /** Nothing changed: look again after the poll interval. */
   record Recheck() implements RestoreAction {
     public Decision<GpuRestoreStatus> applyTo(GpuRestore cr, RestoreExecutor x) {

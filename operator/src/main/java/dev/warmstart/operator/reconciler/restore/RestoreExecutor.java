@@ -91,6 +91,11 @@ public final class RestoreExecutor {
     return Decision.done(status.failed(cr, reason, msg));
   }
 
+  Decision<GpuRestoreStatus> removePlaceholder(GpuRestore cr) {
+    world.deletePlaceholder(cr);
+    return Decision.done(cr.getStatus());
+  }
+
   Decision<GpuRestoreStatus> failPooled(GpuRestore cr, ConditionReason reason, String msg) {
     if (cr.getStatus() != null && cr.getStatus().standbyName() != null) {
       pools.release(cr);

@@ -55,7 +55,7 @@ public class GpuRestoreReconciler implements Reconciler<GpuRestore> {
   @Override
   public UpdateControl<GpuRestore> reconcile(GpuRestore cr, Context<GpuRestore> context) {
     return statusWriter.apply(
-        cr, workflow.step(cr, new InformerRestoreWorld(context, placeholders)));
+        cr, workflow.step(cr, new InformerRestoreWorld(context, placeholders)), context);
   }
 
   @Override

@@ -15,6 +15,7 @@ import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleSpec;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSpec;
 import dev.warmstart.api.v1alpha1.GpuRestore;
+import dev.warmstart.api.v1alpha1.GpuRestoreSpec;
 import dev.warmstart.api.v1alpha1.RestorePhase;
 import dev.warmstart.operator.support.Cluster;
 import dev.warmstart.operator.support.FakeAgents;
@@ -130,6 +131,63 @@ class OperatorReconcilesTest {
           return c.getStatus() != null && c.getStatus().phase() == CheckpointPhase.Succeeded;
         },
         "the retried reconcile to carry on");
+  }
+
+  /**
+   * The placeholder pod through its JOSDK dependent resource in the running operator: created with
+   * the restore as its owner, deleted when the restore fails, and a user's pod of the same name is
+   * refused and never touched.
+   */
+  @Test
+  void thePlaceholderDependentCreatesOwnsAndDeletesOnlyItsOwnPod() throws Exception {
+    Cluster cluster = new Cluster(client);
+    cluster.runningPod("dep-llm", "gpu-1");
+    cluster.checkpoint("dep-ck", "dep-llm");
+    await(
+        () -> {
+          GpuCheckpoint c = checkpoint("dep-ck");
+          return c.getStatus() != null && c.getStatus().phase() == CheckpointPhase.Succeeded;
+        },
+        "GpuCheckpoint Succeeded");
+
+    Pod users = cluster.runningPod("dep-users-pod", "gpu-1");
+    GpuRestore foreign = new GpuRestore();
+    foreign.setMetadata(
+        new ObjectMetaBuilder().withName("dep-foreign").withNamespace(Cluster.NS).build());
+    foreign.setSpec(new GpuRestoreSpec("dep-ck", "dep-users-pod", null, null, null));
+    client.resource(foreign).create();
+    await(() -> phase("dep-foreign") == RestorePhase.Failed, "the foreign-pod restore to fail");
+    assertThat(restore("dep-foreign").getStatus().conditions())
+        .anyMatch(
+            c -> c.type() == ConditionType.Accepted && "PlaceholderFailed".equals(c.reason()));
+    assertThat(client.pods().inNamespace(Cluster.NS).withName("dep-users-pod").get())
+        .as("a user's pod is never deleted")
+        .isNotNull()
+        .satisfies(
+            p -> assertThat(p.getMetadata().getUid()).isEqualTo(users.getMetadata().getUid()));
+
+    GpuRestore r = cluster.restore("dep-r", "dep-ck", null);
+    await(
+        () -> client.pods().inNamespace(Cluster.NS).withName("dep-r").get() != null,
+        "placeholder pod");
+    Pod pod = client.pods().inNamespace(Cluster.NS).withName("dep-r").get();
+    assertThat(pod.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo(r.getMetadata().getUid()));
+    cluster.markUnschedulable(pod, "0/1 nodes: Insufficient nvidia.com/gpu");
+    await(() -> phase("dep-r") == RestorePhase.Failed, "the unschedulable restore to fail");
+    await(
+        () -> client.pods().inNamespace(Cluster.NS).withName("dep-r").get() == null,
+        "its placeholder deleted");
+  }
+
+  private GpuRestore restore(String name) {
+    return client.resources(GpuRestore.class).inNamespace(Cluster.NS).withName(name).get();
+  }
+
+  private RestorePhase phase(String restore) {
+    GpuRestore r = restore(restore);
+    return r == null || r.getStatus() == null ? null : r.getStatus().phase();
   }
 
   private GpuCheckpoint checkpoint(String name) {

@@ -22,4 +22,5 @@ public record GpuCheckpointScheduleStatus(
         List<String> active,
     @JsonPropertyDescription("Current conditions: Accepted, Ready, StorageAvailable.")
         List<Condition> conditions,
-    @JsonPropertyDescription("Last outcome, for a person.") String message) {}
+    @JsonPropertyDescription("Last outcome, for a person.") String message)
+    implements WarmstartStatus {}

@@ -21,4 +21,5 @@ public record GpuCheckpointStatus(
         String operationId,
     @JsonPropertyDescription("Dispatch attempts so far (retries back off and stop at a limit).")
         Integer attempts,
-    @JsonPropertyDescription("Last outcome, for a person.") String message) {}
+    @JsonPropertyDescription("Last outcome, for a person.") String message)
+    implements WarmstartStatus.OfOperation<CheckpointPhase> {}

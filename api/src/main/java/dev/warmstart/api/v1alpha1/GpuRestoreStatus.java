@@ -26,4 +26,5 @@ public record GpuRestoreStatus(
         String activationOperationId,
     @JsonPropertyDescription("The pool standby (GpuRestore) this restore took, if it named a pool.")
         String standbyName,
-    @JsonPropertyDescription("Last outcome, for a person.") String message) {}
+    @JsonPropertyDescription("Last outcome, for a person.") String message)
+    implements WarmstartStatus.OfOperation<RestorePhase> {}

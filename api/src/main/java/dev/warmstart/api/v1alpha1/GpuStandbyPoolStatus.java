@@ -12,7 +12,8 @@ public record GpuStandbyPoolStatus(
     @JsonPropertyDescription("Standbys that exist (ready or on their way).") Integer total,
     @JsonPropertyDescription("Each standby: its GpuRestore, pod, node, GPUs and phase.")
         List<Standby> standbys,
-    @JsonPropertyDescription("Ready: all replicas are ready.") List<Condition> conditions) {
+    @JsonPropertyDescription("Ready: all replicas are ready.") List<Condition> conditions)
+    implements WarmstartStatus {
 
   /** One standby of the pool. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -9,7 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The condition rules both status factories share: one entry per type, ordered by type, and
+ * The condition rules every status shares: one entry per type, ordered by type, and
  * lastTransitionTime moves only when the status does.
  */
 final class Conditions {

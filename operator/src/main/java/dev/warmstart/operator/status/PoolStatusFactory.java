@@ -4,17 +4,17 @@ import dev.warmstart.api.v1alpha1.ConditionStatus;
 import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuStandbyPool;
 import dev.warmstart.api.v1alpha1.GpuStandbyPoolStatus;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.util.List;
 
-/** Owns the GpuStandbyPool status: counts, the standby list and its Ready condition. */
-@ApplicationScoped
-public class PoolStatusFactory {
-  private final Clock clock;
+/** The GpuStandbyPool status: counts, the standby list and its Ready condition. */
+@Singleton
+public class PoolStatusFactory
+    extends StatusFactory<GpuStandbyPool, GpuStandbyPoolStatus, PoolStatusFactory.Builder> {
 
   public PoolStatusFactory(Clock clock) {
-    this.clock = clock;
+    super(clock);
   }
 
   public GpuStandbyPoolStatus observed(
@@ -22,34 +22,47 @@ public class PoolStatusFactory {
     int wanted = pool.getSpec().replicas();
     boolean full = ready >= wanted;
     String msg = ready + " of " + wanted + " standbys ready";
-    var conditions =
-        Conditions.with(
-            pool.getStatus() == null ? List.of() : pool.getStatus().conditions(),
+    Builder b = from(pool);
+    b.ready = ready;
+    b.total = standbys.size();
+    b.standbys = standbys;
+    return b.condition(
             ConditionType.Ready,
             full ? ConditionStatus.True : ConditionStatus.False,
             full ? ConditionReason.Filled : ConditionReason.Filling,
-            msg,
-            pool.getMetadata().getGeneration(),
-            clock);
-    return new GpuStandbyPoolStatus(
-        pool.getMetadata().getGeneration(), ready, standbys.size(), standbys, conditions);
+            msg)
+        .build(msg);
   }
 
-  /** The operator failed unexpectedly on this pool; the reconcile is retried. */
-  public GpuStandbyPoolStatus reconcileError(GpuStandbyPool pool, String message) {
-    GpuStandbyPoolStatus s = pool.getStatus();
-    var conditions =
-        Conditions.with(
-            s == null ? List.of() : s.conditions(),
-            ConditionType.Ready,
-            ConditionStatus.Unknown,
-            ConditionReason.ReconcileError,
-            message,
-            pool.getMetadata().getGeneration(),
-            clock);
-    return s == null
-        ? new GpuStandbyPoolStatus(pool.getMetadata().getGeneration(), 0, 0, List.of(), conditions)
-        : new GpuStandbyPoolStatus(
-            pool.getMetadata().getGeneration(), s.ready(), s.total(), s.standbys(), conditions);
+  @Override
+  protected ConditionType errorCondition() {
+    return ConditionType.Ready;
+  }
+
+  @Override
+  protected Builder from(GpuStandbyPool pool) {
+    return new Builder(pool.getMetadata().getGeneration(), pool.getStatus(), clock);
+  }
+
+  /** A pool's own fields: its counts and standbys (none before the first reconcile). */
+  static final class Builder extends StatusBuilder<GpuStandbyPoolStatus, Builder> {
+    Integer ready = 0;
+    Integer total = 0;
+    List<GpuStandbyPoolStatus.Standby> standbys = List.of();
+
+    Builder(Long generation, GpuStandbyPoolStatus s, Clock clock) {
+      super(generation, s, clock);
+      if (s != null) {
+        ready = s.ready();
+        total = s.total();
+        standbys = s.standbys();
+      }
+    }
+
+    /** A pool's status has no message: its Ready condition says it. */
+    @Override
+    public GpuStandbyPoolStatus build(String message) {
+      return new GpuStandbyPoolStatus(generation(), ready, total, standbys, conditions());
+    }
   }
 }

@@ -2,57 +2,39 @@ package dev.warmstart.operator.status;
 
 import static dev.warmstart.api.v1alpha1.ConditionStatus.False;
 import static dev.warmstart.api.v1alpha1.ConditionStatus.True;
-import static dev.warmstart.api.v1alpha1.ConditionStatus.Unknown;
 import static dev.warmstart.api.v1alpha1.ConditionType.Accepted;
 import static dev.warmstart.api.v1alpha1.ConditionType.PlaceholderReady;
 import static dev.warmstart.api.v1alpha1.ConditionType.Progressing;
 import static dev.warmstart.api.v1alpha1.ConditionType.Ready;
 
-import dev.warmstart.api.v1alpha1.Condition;
-import dev.warmstart.api.v1alpha1.ConditionStatus;
-import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuRestore;
 import dev.warmstart.api.v1alpha1.GpuRestoreStatus;
 import dev.warmstart.api.v1alpha1.RestorePhase;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * Owns every status and condition rule of GpuRestore; reconcilers only say what happened. Each rule
- * starts from the current status ({@link Builder}) and changes only what the event changes.
+ * The GpuRestore status: the rules it shares with GpuCheckpoint ({@link OperationStatusFactory}),
+ * plus its placeholder pod, its standby and activation, and its timings. Reconcilers only say what
+ * happened.
  */
-@ApplicationScoped
-public class RestoreStatusFactory {
-  private final Clock clock;
+@Singleton
+public class RestoreStatusFactory
+    extends OperationStatusFactory<
+        GpuRestore, GpuRestoreStatus, RestorePhase, RestoreStatusFactory.Builder> {
 
   public RestoreStatusFactory(Clock clock) {
-    this.clock = clock;
-  }
-
-  /** Waiting for the checkpoint to finish. */
-  public GpuRestoreStatus waiting(GpuRestore cr, ConditionReason reason, String message) {
-    return from(cr)
-        .phase(RestorePhase.Pending)
-        .condition(Accepted, Unknown, reason, message)
-        .build(message);
-  }
-
-  /** Terminal refusal before anything was created. */
-  public GpuRestoreStatus rejected(GpuRestore cr, ConditionReason reason, String message) {
-    return from(cr)
-        .phase(RestorePhase.Failed)
-        .condition(Accepted, False, reason, message)
-        .condition(Ready, False, reason, message)
-        .build(message);
+    super(
+        clock,
+        new Phases<>(RestorePhase.Pending, RestorePhase.Restoring, RestorePhase.Failed),
+        "restoring on node ");
   }
 
   /** The placeholder pod exists and is not running yet. */
   public GpuRestoreStatus scheduling(GpuRestore cr, String pod, String message) {
-    Builder b = from(cr);
-    b.phase = RestorePhase.Scheduling;
+    Builder b = from(cr).phase(RestorePhase.Scheduling);
     b.pod = pod;
     return b.condition(Accepted, True, ConditionReason.Validated, "checkpoint found")
         .condition(PlaceholderReady, False, ConditionReason.PlaceholderPending, message)
@@ -61,36 +43,16 @@ public class RestoreStatusFactory {
 
   /** The agent accepted the restore into the running placeholder. */
   public GpuRestoreStatus dispatched(GpuRestore cr, String node, String operationId) {
-    Builder b = from(cr);
+    String pod = from(cr).pod;
     String msg =
-        "restoring into pod " + b.pod + " on node " + node + " (operation " + operationId + ")";
-    b.condition(
-        PlaceholderReady,
-        True,
-        ConditionReason.PlaceholderRunning,
-        "pod " + b.pod + " runs on " + node);
-    b.phase = RestorePhase.Restoring;
-    b.node = node;
-    b.operation = operationId;
-    b.attempts = b.attempts() + 1;
-    return b.condition(Progressing, True, ConditionReason.Dispatched, msg).build(msg);
-  }
-
-  public GpuRestoreStatus progressing(GpuRestore cr, String step) {
-    Builder b = from(cr);
-    String msg = "restoring on node " + b.node + ": " + (step == null ? "queued" : step);
-    return b.phase(RestorePhase.Restoring)
-        .condition(Progressing, True, ConditionReason.InProgress, msg)
+        "restoring into pod " + pod + " on node " + node + " (operation " + operationId + ")";
+    return dispatching(cr, node, operationId, msg)
+        .condition(
+            PlaceholderReady,
+            True,
+            ConditionReason.PlaceholderRunning,
+            "pod " + pod + " runs on " + node)
         .build(msg);
-  }
-
-  public GpuRestoreStatus retrying(
-      GpuRestore cr, String node, ConditionReason reason, String message) {
-    Builder b = from(cr);
-    b.phase = b.phase == null ? RestorePhase.Pending : b.phase;
-    b.node = node;
-    b.attempts = b.attempts() + 1;
-    return b.condition(Progressing, Unknown, reason, message).build(message);
   }
 
   public GpuRestoreStatus running(GpuRestore cr, Integer pid, Map<String, Long> timings) {
@@ -158,84 +120,48 @@ public class RestoreStatusFactory {
         .build(msg);
   }
 
-  /** The operator failed unexpectedly on this restore; phase kept, the reconcile is retried. */
-  public GpuRestoreStatus reconcileError(GpuRestore cr, String message) {
-    return from(cr)
-        .condition(Progressing, Unknown, ConditionReason.ReconcileError, message)
-        .build(message);
-  }
-
-  /** Terminal failure after work began (the placeholder conditions follow a pod failure). */
+  /** Terminal failure after work began; a placeholder's failure is also its condition's. */
+  @Override
   public GpuRestoreStatus failed(GpuRestore cr, ConditionReason reason, String message) {
-    Builder b = from(cr).phase(RestorePhase.Failed).condition(Progressing, False, reason, message);
+    Builder b = failing(cr, reason, message);
     if (reason == ConditionReason.PlaceholderUnschedulable
         || reason == ConditionReason.PlaceholderFailed) {
       b.condition(PlaceholderReady, False, reason, message);
     }
-    return b.condition(Ready, False, reason, message).build(message);
+    return b.build(message);
   }
 
-  private Builder from(GpuRestore cr) {
-    return new Builder(cr);
+  @Override
+  protected Builder from(GpuRestore cr) {
+    return new Builder(cr.getMetadata().getGeneration(), cr.getStatus(), clock);
   }
 
-  /** The next status, starting as a copy of the current one. */
-  private final class Builder {
-    private final GpuRestore cr;
-    RestorePhase phase;
-    String node;
+  /** A GpuRestore's own fields: its pod, timings, activation and standby. */
+  static final class Builder
+      extends OperationStatusBuilder<GpuRestoreStatus, RestorePhase, Builder> {
     String pod;
-    List<Condition> conditions;
     Map<String, Long> timings;
-    String operation;
-    Integer attempts;
     String activation;
     String standby;
 
-    Builder(GpuRestore cr) {
-      this.cr = cr;
-      GpuRestoreStatus s = cr.getStatus();
-      if (s == null) {
-        conditions = List.of();
-        attempts = 0;
-        return;
+    Builder(Long generation, GpuRestoreStatus s, Clock clock) {
+      super(generation, s, clock);
+      if (s != null) {
+        pod = s.podName();
+        timings = s.timings();
+        activation = s.activationOperationId();
+        standby = s.standbyName();
       }
-      phase = s.phase();
-      node = s.nodeName();
-      pod = s.podName();
-      conditions = s.conditions();
-      timings = s.timings();
-      operation = s.operationId();
-      attempts = s.attempts();
-      activation = s.activationOperationId();
-      standby = s.standbyName();
     }
 
-    Builder phase(RestorePhase p) {
-      phase = p;
-      return this;
-    }
-
-    /** The condition rules every CR shares ({@link Conditions}). */
-    Builder condition(
-        ConditionType type, ConditionStatus status, ConditionReason reason, String message) {
-      conditions =
-          Conditions.with(
-              conditions, type, status, reason, message, cr.getMetadata().getGeneration(), clock);
-      return this;
-    }
-
-    int attempts() {
-      return attempts == null ? 0 : attempts;
-    }
-
-    GpuRestoreStatus build(String message) {
+    @Override
+    public GpuRestoreStatus build(String message) {
       return new GpuRestoreStatus(
           phase,
           node,
           pod,
-          cr.getMetadata().getGeneration(),
-          conditions,
+          generation(),
+          conditions(),
           timings,
           operation,
           attempts,

@@ -5,27 +5,27 @@ import static dev.warmstart.api.v1alpha1.ConditionType.Ready;
 import static dev.warmstart.api.v1alpha1.ConditionType.StorageAvailable;
 
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
-import dev.warmstart.api.v1alpha1.Condition;
 import dev.warmstart.api.v1alpha1.ConditionStatus;
 import dev.warmstart.api.v1alpha1.ConditionType;
 import dev.warmstart.api.v1alpha1.GpuCheckpointSchedule;
 import dev.warmstart.api.v1alpha1.GpuCheckpointScheduleStatus;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Owns the GpuCheckpointSchedule status: Accepted (the schedule parses), Ready (the newest finished
+ * The GpuCheckpointSchedule status: Accepted (the schedule parses), Ready (the newest finished
  * checkpoint succeeded), StorageAvailable (the node's store has room for the next one).
  */
-@ApplicationScoped
-public class ScheduleStatusFactory {
-  private final Clock clock;
+@Singleton
+public class ScheduleStatusFactory
+    extends StatusFactory<
+        GpuCheckpointSchedule, GpuCheckpointScheduleStatus, ScheduleStatusFactory.Builder> {
 
   public ScheduleStatusFactory(Clock clock) {
-    this.clock = clock;
+    super(clock);
   }
 
   /** A checkpoint of the schedule, as far as its status goes. */
@@ -49,102 +49,61 @@ public class ScheduleStatusFactory {
       Storage storage,
       String message) {}
 
-  /** The operator failed unexpectedly on this schedule; the reconcile is retried. */
-  public GpuCheckpointScheduleStatus reconcileError(GpuCheckpointSchedule cr, String message) {
-    GpuCheckpointScheduleStatus s = current(cr);
-    List<Condition> c =
-        cond(
-            cr,
-            s.conditions(),
-            Ready,
-            ConditionStatus.Unknown,
-            ConditionReason.ReconcileError,
-            message);
-    return new GpuCheckpointScheduleStatus(
-        generation(cr),
-        s.lastScheduleTime(),
-        s.lastSkippedTime(),
-        s.nextScheduleTime(),
-        s.lastSuccessfulCheckpoint(),
-        s.lastSuccessfulTime(),
-        s.active(),
-        c,
-        message);
-  }
-
   public GpuCheckpointScheduleStatus invalid(
       GpuCheckpointSchedule cr, ConditionReason reason, String message) {
-    GpuCheckpointScheduleStatus s = current(cr);
-    List<Condition> c = cond(cr, s.conditions(), Accepted, ConditionStatus.False, reason, message);
-    return new GpuCheckpointScheduleStatus(
-        generation(cr),
-        s.lastScheduleTime(),
-        s.lastSkippedTime(),
-        null,
-        s.lastSuccessfulCheckpoint(),
-        s.lastSuccessfulTime(),
-        s.active(),
-        c,
-        message);
+    Builder b = from(cr);
+    b.next = null;
+    return b.condition(Accepted, ConditionStatus.False, reason, message).build(message);
   }
 
   public GpuCheckpointScheduleStatus observed(GpuCheckpointSchedule cr, Observed o) {
-    GpuCheckpointScheduleStatus s = current(cr);
-    List<Condition> c =
-        cond(
-            cr,
-            s.conditions(),
-            Accepted,
-            ConditionStatus.True,
-            ConditionReason.Validated,
-            "schedule '" + cr.getSpec().schedule() + "' in " + zone(cr));
-    c = ready(cr, c, o.newestFinished());
+    Builder b = from(cr);
+    b.condition(
+        Accepted,
+        ConditionStatus.True,
+        ConditionReason.Validated,
+        "schedule '" + cr.getSpec().schedule() + "' in " + zone(cr));
+    ready(b, o.newestFinished());
     if (o.storage() != null) {
-      c =
-          cond(
-              cr,
-              c,
-              StorageAvailable,
-              o.storage().status(),
-              o.storage().reason(),
-              o.storage().message());
+      b.condition(
+          StorageAvailable, o.storage().status(), o.storage().reason(), o.storage().message());
     }
-    return new GpuCheckpointScheduleStatus(
-        generation(cr),
-        o.scheduled() != null ? o.scheduled().toString() : s.lastScheduleTime(),
-        o.skipped() != null ? o.skipped().toString() : s.lastSkippedTime(),
-        o.next().map(Instant::toString).orElse(null),
-        o.lastSucceeded().map(Child::name).orElse(s.lastSuccessfulCheckpoint()),
-        o.lastSucceeded().map(x -> x.created().toString()).orElse(s.lastSuccessfulTime()),
-        o.active().isEmpty() ? null : List.copyOf(o.active()),
-        c,
-        o.message() != null ? o.message() : s.message());
+    if (o.scheduled() != null) {
+      b.scheduled = o.scheduled().toString();
+    }
+    if (o.skipped() != null) {
+      b.skipped = o.skipped().toString();
+    }
+    b.next = o.next().map(Instant::toString).orElse(null);
+    o.lastSucceeded()
+        .ifPresent(
+            c -> {
+              b.lastSuccessful = c.name();
+              b.lastSuccessfulTime = c.created().toString();
+            });
+    b.active = o.active().isEmpty() ? null : List.copyOf(o.active());
+    return b.build(o.message() != null ? o.message() : b.message);
   }
 
-  private List<Condition> ready(
-      GpuCheckpointSchedule cr, List<Condition> c, Optional<Child> newestFinished) {
+  private static void ready(Builder b, Optional<Child> newestFinished) {
     if (newestFinished.isEmpty()) {
-      return cond(
-          cr,
-          c,
+      b.condition(
           Ready,
           ConditionStatus.Unknown,
           ConditionReason.NoCheckpointYet,
           "no checkpoint of this schedule has finished yet");
+      return;
     }
     Child n = newestFinished.get();
     if (n.phase() == CheckpointPhase.Succeeded) {
-      return cond(
-          cr,
-          c,
+      b.condition(
           Ready,
           ConditionStatus.True,
           ConditionReason.Succeeded,
           "newest checkpoint " + n.name() + " succeeded");
+      return;
     }
-    return cond(
-        cr,
-        c,
+    b.condition(
         Ready,
         ConditionStatus.False,
         ConditionReason.CheckpointFailed,
@@ -158,24 +117,51 @@ public class ScheduleStatusFactory {
     return cr.getSpec().timeZone() == null ? "UTC" : cr.getSpec().timeZone();
   }
 
-  private List<Condition> cond(
-      GpuCheckpointSchedule cr,
-      List<Condition> current,
-      ConditionType type,
-      ConditionStatus status,
-      ConditionReason reason,
-      String message) {
-    return Conditions.with(current, type, status, reason, message, generation(cr), clock);
+  @Override
+  protected ConditionType errorCondition() {
+    return Ready;
   }
 
-  private static GpuCheckpointScheduleStatus current(GpuCheckpointSchedule cr) {
-    return cr.getStatus() != null
-        ? cr.getStatus()
-        : new GpuCheckpointScheduleStatus(
-            null, null, null, null, null, null, null, List.of(), null);
+  @Override
+  protected Builder from(GpuCheckpointSchedule cr) {
+    return new Builder(cr.getMetadata().getGeneration(), cr.getStatus(), clock);
   }
 
-  private static Long generation(GpuCheckpointSchedule cr) {
-    return cr.getMetadata().getGeneration();
+  /** A schedule's own fields: its run times, newest good checkpoint and active checkpoints. */
+  static final class Builder extends StatusBuilder<GpuCheckpointScheduleStatus, Builder> {
+    String scheduled;
+    String skipped;
+    String next;
+    String lastSuccessful;
+    String lastSuccessfulTime;
+    List<String> active;
+    String message;
+
+    Builder(Long generation, GpuCheckpointScheduleStatus s, Clock clock) {
+      super(generation, s, clock);
+      if (s != null) {
+        scheduled = s.lastScheduleTime();
+        skipped = s.lastSkippedTime();
+        next = s.nextScheduleTime();
+        lastSuccessful = s.lastSuccessfulCheckpoint();
+        lastSuccessfulTime = s.lastSuccessfulTime();
+        active = s.active();
+        message = s.message();
+      }
+    }
+
+    @Override
+    public GpuCheckpointScheduleStatus build(String message) {
+      return new GpuCheckpointScheduleStatus(
+          generation(),
+          scheduled,
+          skipped,
+          next,
+          lastSuccessful,
+          lastSuccessfulTime,
+          active,
+          conditions(),
+          message);
+    }
   }
 }

@@ -38,8 +38,6 @@ import dev.warmstart.operator.support.Reconcile;
 import dev.warmstart.operator.support.TestConfig;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -196,18 +194,7 @@ class RestoreWorkflowTest {
     cluster.restore("r", "ck", null);
     reconcile.once("r");
     Pod pod = placeholder("r");
-    pod.setStatus(
-        new PodStatusBuilder()
-            .withPhase("Pending")
-            .withConditions(
-                new PodConditionBuilder()
-                    .withType("PodScheduled")
-                    .withStatus("False")
-                    .withReason("Unschedulable")
-                    .withMessage("0/1 nodes: Insufficient nvidia.com/gpu")
-                    .build())
-            .build());
-    client.resource(pod).updateStatus();
+    cluster.markUnschedulable(pod, "0/1 nodes: Insufficient nvidia.com/gpu");
     GpuRestore cr = reconcile.once("r");
     assertThat(cr.getStatus().phase()).isEqualTo(RestorePhase.Failed);
     assertThatConditions(cr.getStatus().conditions())

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -71,6 +72,22 @@ public final class Cluster {
                     .withNewRunning()
                     .endRunning()
                     .endState()
+                    .build())
+            .build());
+    return client.resource(pod).updateStatus();
+  }
+
+  /** Plays the scheduler: the pod cannot be placed, for {@code why}. */
+  public Pod markUnschedulable(Pod pod, String why) {
+    pod.setStatus(
+        new PodStatusBuilder()
+            .withPhase("Pending")
+            .withConditions(
+                new PodConditionBuilder()
+                    .withType("PodScheduled")
+                    .withStatus("False")
+                    .withReason("Unschedulable")
+                    .withMessage(why)
                     .build())
             .build());
     return client.resource(pod).updateStatus();

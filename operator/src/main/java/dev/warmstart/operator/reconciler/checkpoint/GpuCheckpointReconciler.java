@@ -46,7 +46,7 @@ public class GpuCheckpointReconciler implements Reconciler<GpuCheckpoint>, Clean
 
   @Override
   public UpdateControl<GpuCheckpoint> reconcile(GpuCheckpoint cr, Context<GpuCheckpoint> context) {
-    return statusWriter.apply(cr, workflow.step(cr, new InformerCheckpointWorld(context)));
+    return statusWriter.apply(cr, workflow.step(cr, new InformerCheckpointWorld(context)), context);
   }
 
   @Override

@@ -40,7 +40,7 @@ public class GpuStandbyPoolReconciler implements Reconciler<GpuStandbyPool> {
   public UpdateControl<GpuStandbyPool> reconcile(GpuStandbyPool pool, Context<GpuStandbyPool> ctx) {
     Decision<GpuStandbyPoolStatus> d = workflow.step(pool);
     metrics.observed(pool, d.status());
-    return statusWriter.apply(pool, d);
+    return statusWriter.apply(pool, d, ctx);
   }
 
   @Override

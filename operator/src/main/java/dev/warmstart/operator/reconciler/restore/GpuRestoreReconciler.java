@@ -18,8 +18,9 @@ import java.util.List;
 /**
  * GpuRestore: one workflow step per reconcile over the informer caches ({@link
  * InformerRestoreWorld}), status written by the StatusWriter. A checkpoint, pool or placeholder pod
- * changing wakes the restores that refer to it. The placeholder pod is owned by the GpuRestore, so
- * deleting the restore deletes it (garbage collection).
+ * changing wakes the restores that refer to it. The placeholder pod is a JOSDK dependent resource
+ * ({@link PlaceholderPodResource}: create-only, garbage-collected with its GpuRestore), used
+ * standalone because the decision to create it is the workflow's (its javadoc says why).
  */
 // Not generation-aware: a standby is activated by an annotation, which leaves the generation as is;
 // status-only updates (its own writes) are filtered out instead, so requeue delays hold.
@@ -32,6 +33,7 @@ public class GpuRestoreReconciler implements Reconciler<GpuRestore> {
   private final StatusWriter statusWriter;
   private final ReconcileErrors errors;
   private final RestoreStatusFactory status;
+  private final PlaceholderPodResource placeholders = new PlaceholderPodResource();
 
   public GpuRestoreReconciler(
       RestoreWorkflow workflow,
@@ -47,12 +49,13 @@ public class GpuRestoreReconciler implements Reconciler<GpuRestore> {
   @Override
   public List<EventSource<?, GpuRestore>> prepareEventSources(
       EventSourceContext<GpuRestore> context) {
-    return InformerRestoreWorld.eventSources(context);
+    return InformerRestoreWorld.eventSources(context, placeholders);
   }
 
   @Override
   public UpdateControl<GpuRestore> reconcile(GpuRestore cr, Context<GpuRestore> context) {
-    return statusWriter.apply(cr, workflow.step(cr, new InformerRestoreWorld(context)));
+    return statusWriter.apply(
+        cr, workflow.step(cr, new InformerRestoreWorld(context, placeholders)), context);
   }
 
   @Override

@@ -16,30 +16,33 @@ import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMap
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
  * The GpuRestore's view of the cluster from JOSDK's informer caches: the GpuRestores themselves
- * (indexed by pool label, by checkpoint and by pool named in the spec), and informers on
- * GpuCheckpoints, GpuStandbyPools and placeholder pods that wake the restores referring to them.
+ * (indexed by pool label, by checkpoint and by pool named in the spec), informers on GpuCheckpoints
+ * and GpuStandbyPools that wake the restores referring to them, and the placeholder pods through
+ * their dependent resource ({@link PlaceholderPodResource}), whose informer wakes the owning
+ * restore.
  */
 final class InformerRestoreWorld implements RestoreWorld {
   private static final String CHECKPOINTS = "checkpoints";
-  private static final String PLACEHOLDERS = "placeholders";
   private static final String POOLS = "pools";
   private static final String BY_POOL_LABEL = "byPoolLabel";
   private static final String BY_CHECKPOINT = "byCheckpoint";
   private static final String BY_POOL_SPEC = "byPoolSpec";
 
   private final Context<GpuRestore> context;
+  private final PlaceholderPodResource placeholders;
 
-  InformerRestoreWorld(Context<GpuRestore> context) {
+  InformerRestoreWorld(Context<GpuRestore> context, PlaceholderPodResource placeholders) {
     this.context = context;
+    this.placeholders = placeholders;
   }
 
   /** The event sources (and primary indexes) the reads below rely on. */
-  static List<EventSource<?, GpuRestore>> eventSources(EventSourceContext<GpuRestore> ctx) {
+  static List<EventSource<?, GpuRestore>> eventSources(
+      EventSourceContext<GpuRestore> ctx, PlaceholderPodResource placeholders) {
     IndexerResourceCache<GpuRestore> restores = ctx.getPrimaryCache();
     restores.addIndexer(
         BY_POOL_LABEL, r -> key(r.getMetadata().getNamespace(), label(r, PoolWorkflow.POOL_LABEL)));
@@ -57,21 +60,10 @@ final class InformerRestoreWorld implements RestoreWorld {
             .withName(POOLS)
             .withSecondaryToPrimaryMapper(referring(restores, BY_POOL_SPEC))
             .build();
-    var placeholders =
-        InformerEventSourceConfiguration.from(Pod.class, GpuRestore.class)
-            .withName(PLACEHOLDERS)
-            .withLabelSelector(PlaceholderPods.RESTORE_LABEL)
-            .withSecondaryToPrimaryMapper(
-                p ->
-                    Set.of(
-                        new ResourceID(
-                            label(p, PlaceholderPods.RESTORE_LABEL),
-                            p.getMetadata().getNamespace())))
-            .build();
     return List.of(
         new InformerEventSource<>(checkpoints, ctx),
         new InformerEventSource<>(pools, ctx),
-        new InformerEventSource<>(placeholders, ctx));
+        placeholders.eventSource(ctx).orElseThrow());
   }
 
   @Override
@@ -81,7 +73,7 @@ final class InformerRestoreWorld implements RestoreWorld {
 
   @Override
   public Optional<Pod> placeholder(String namespace, String name) {
-    return cached(Pod.class, PLACEHOLDERS, namespace, name);
+    return placeholders.eventSource().orElseThrow().get(new ResourceID(name, namespace));
   }
 
   @Override
@@ -97,6 +89,19 @@ final class InformerRestoreWorld implements RestoreWorld {
   @Override
   public Optional<GpuRestore> restore(String namespace, String name) {
     return context.getPrimaryCache().get(new ResourceID(name, namespace));
+  }
+
+  @Override
+  public void createPlaceholder(GpuRestore cr, Pod desired) {
+    context
+        .managedWorkflowAndDependentResourceContext()
+        .put(PlaceholderPodResource.DESIRED, desired);
+    placeholders.reconcile(cr, context);
+  }
+
+  @Override
+  public void deletePlaceholder(GpuRestore cr) {
+    placeholders.delete(cr, context);
   }
 
   private <R extends HasMetadata> Optional<R> cached(

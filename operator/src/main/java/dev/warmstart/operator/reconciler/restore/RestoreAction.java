@@ -31,6 +31,13 @@ public sealed interface RestoreAction {
     }
   }
 
+  /** Terminal (Failed) already, but its placeholder pod is still there: it goes. */
+  record RemovePlaceholder() implements RestoreAction {
+    public Decision<GpuRestoreStatus> applyTo(GpuRestore cr, RestoreExecutor x) {
+      return x.removePlaceholder(cr);
+    }
+  }
+
   /** Nothing changed: look again after the poll interval. */
   record Recheck() implements RestoreAction {
     public Decision<GpuRestoreStatus> applyTo(GpuRestore cr, RestoreExecutor x) {
@@ -45,7 +52,7 @@ public sealed interface RestoreAction {
     }
   }
 
-  /** Failed: the placeholder pod goes. */
+  /** Failed: the placeholder pod goes (through its dependent resource). */
   record Fail(ConditionReason reason, String message) implements RestoreAction {
     public Decision<GpuRestoreStatus> applyTo(GpuRestore cr, RestoreExecutor x) {
       return x.fail(cr, reason, message);
@@ -67,6 +74,9 @@ public sealed interface RestoreAction {
   }
 
   /**
+   * The restore wants its placeholder pod and it does not exist yet: its dependent resource ({@link
+   * PlaceholderPodResource}) creates it from the pod {@link PlaceholderPods} builds.
+   *
    * @param node the node to pin it to (node-local image), or null
    * @param claim the claim the image is kept on
    */

@@ -43,7 +43,13 @@ public final class RestoreDecider {
     GpuRestore cr = o.cr();
     GpuRestoreStatus s = cr.getStatus();
     if (s != null && s.phase() != null && s.phase().isTerminal()) {
-      return new RestoreAction.Keep();
+      // A failed restore's placeholder goes, also one a decision from a stale read created after
+      // the failure (its pod event brings the restore back here); a Running one's never does.
+      boolean ownPlaceholder =
+          o.placeholder().filter(p -> PlaceholderPods.ownedBy(p, cr)).isPresent();
+      return s.phase() == RestorePhase.Failed && ownPlaceholder
+          ? new RestoreAction.RemovePlaceholder()
+          : new RestoreAction.Keep();
     }
     if (cr.getSpec().poolName() != null) {
       return s == null || s.standbyName() == null

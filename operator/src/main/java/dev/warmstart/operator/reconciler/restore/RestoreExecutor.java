@@ -24,9 +24,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Carries out a {@link RestoreAction}: the API writes (placeholder pod, claim), the agent calls
- * (through the {@link OperationTracker}), events and metrics; returns the status to write and when
- * to look again.
+ * Carries out a {@link RestoreAction}: the API writes (the placeholder pod through its dependent
+ * resource in the reconcile's {@link RestoreWorld}, the claim), the agent calls (through the {@link
+ * OperationTracker}), events and metrics; returns the status to write and when to look again.
  */
 public final class RestoreExecutor {
   private static final String KIND = "restore";
@@ -39,6 +39,7 @@ public final class RestoreExecutor {
   private final EventRecorder events;
   private final PlaceholderPods placeholders;
   private final PoolClaim pools;
+  private final RestoreWorld world;
 
   public RestoreExecutor(
       KubernetesClient client,
@@ -54,6 +55,23 @@ public final class RestoreExecutor {
     this.events = events;
     this.placeholders = new PlaceholderPods(config.placeholderImage());
     this.pools = new PoolClaim(client);
+    this.world = null;
+  }
+
+  private RestoreExecutor(RestoreExecutor x, RestoreWorld world) {
+    this.client = x.client;
+    this.operations = x.operations;
+    this.decider = x.decider;
+    this.status = x.status;
+    this.events = x.events;
+    this.placeholders = x.placeholders;
+    this.pools = x.pools;
+    this.world = world;
+  }
+
+  /** This executor acting in one reconcile's world (its placeholder pod's dependent resource). */
+  RestoreExecutor in(RestoreWorld world) {
+    return new RestoreExecutor(this, world);
   }
 
   Decision<GpuRestoreStatus> recheck(GpuRestore cr) {
@@ -67,14 +85,15 @@ public final class RestoreExecutor {
   }
 
   Decision<GpuRestoreStatus> fail(GpuRestore cr, ConditionReason reason, String msg) {
-    client
-        .pods()
-        .inNamespace(cr.getMetadata().getNamespace())
-        .withName(PlaceholderPods.podName(cr))
-        .delete();
+    world.deletePlaceholder(cr);
     events.warning(cr, EventReason.RestoreFailed, msg + "; placeholder removed");
     operations.failed(KIND, reason, null);
     return Decision.done(status.failed(cr, reason, msg));
+  }
+
+  Decision<GpuRestoreStatus> removePlaceholder(GpuRestore cr) {
+    world.deletePlaceholder(cr);
+    return Decision.done(cr.getStatus());
   }
 
   Decision<GpuRestoreStatus> failPooled(GpuRestore cr, ConditionReason reason, String msg) {
@@ -93,13 +112,13 @@ public final class RestoreExecutor {
   Decision<GpuRestoreStatus> createPlaceholder(GpuRestore cr, RestoreAction.CreatePlaceholder p) {
     String name = PlaceholderPods.podName(cr);
     try {
-      client.resource(placeholders.build(cr, p.artifact(), p.node(), p.claim())).create();
+      world.createPlaceholder(cr, placeholders.build(cr, p.artifact(), p.node(), p.claim()));
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;
       }
-      // Not in the placeholder cache yet it exists: ours, created just before the cache saw it,
-      // or a user's pod of the same name.
+      // Not in the placeholder informer yet it exists: a pod of that name that is not labelled as
+      // a placeholder (a user's), or ours relabelled; JOSDK keeps its own creations in the cache.
       Pod existing =
           client.pods().inNamespace(cr.getMetadata().getNamespace()).withName(name).get();
       if (existing == null || !PlaceholderPods.ownedBy(existing, cr)) {

@@ -50,6 +50,6 @@ public class RestoreWorkflow {
   public Decision<GpuRestoreStatus> step(GpuRestore cr, RestoreWorld world) {
     RestoreObservation observed = RestoreObservation.of(cr, world, clock.instant());
     RestoreAction action = decider.decide(observed);
-    return action.applyTo(cr, executor);
+    return action.applyTo(cr, executor.in(world));
   }
 }

@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What a GpuRestore's reconcile reads of the cluster. In the operator these are informer caches
- * ({@link InformerRestoreWorld}); the workflow never reads the API server itself.
+ * What a GpuRestore's reconcile reads of the cluster, and its placeholder pod, the one resource it
+ * owns. In the operator these are informer caches and the placeholder's JOSDK dependent resource
+ * ({@link InformerRestoreWorld}, {@link PlaceholderPodResource}); the workflow never reads the API
+ * server itself.
  */
 public interface RestoreWorld {
   Optional<GpuCheckpoint> checkpoint(String namespace, String name);
@@ -23,4 +25,10 @@ public interface RestoreWorld {
   List<GpuRestore> poolMembers(String namespace, String pool);
 
   Optional<GpuRestore> restore(String namespace, String name);
+
+  /** Creates the restore's placeholder pod from {@code desired}; never updates an existing one. */
+  void createPlaceholder(GpuRestore cr, Pod desired);
+
+  /** Deletes the restore's placeholder pod, if it has one (a user's pod is never deleted). */
+  void deletePlaceholder(GpuRestore cr);
 }

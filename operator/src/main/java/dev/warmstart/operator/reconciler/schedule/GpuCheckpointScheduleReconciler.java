@@ -62,7 +62,7 @@ public class GpuCheckpointScheduleReconciler implements Reconciler<GpuCheckpoint
   public UpdateControl<GpuCheckpointSchedule> reconcile(
       GpuCheckpointSchedule cr, Context<GpuCheckpointSchedule> context) {
     List<GpuCheckpoint> children = List.copyOf(context.getSecondaryResources(GpuCheckpoint.class));
-    return statusWriter.apply(cr, workflow.step(cr, children));
+    return statusWriter.apply(cr, workflow.step(cr, children), context);
   }
 
   @Override

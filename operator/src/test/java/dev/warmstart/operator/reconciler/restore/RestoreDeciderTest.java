@@ -127,6 +127,25 @@ class RestoreDeciderTest {
   private static final GpuRestoreSpec PLAIN = new GpuRestoreSpec("ck", null, null, null, null);
 
   @Test
+  void aFailedRestoresOwnPlaceholderGoesAndARunningOnesStays() {
+    GpuRestore failed = restore(PLAIN, status(RestorePhase.Failed, null, null, null));
+    assertThat(
+            decider.decide(
+                seen(failed, Optional.empty(), Optional.of(placeholder(failed, "Pending", NOW)))))
+        .isInstanceOf(RestoreAction.RemovePlaceholder.class);
+    Pod someoneElses = placeholder(failed, "Running", NOW);
+    someoneElses.getMetadata().getOwnerReferences().get(0).setUid("other");
+    assertThat(decider.decide(seen(failed, Optional.empty(), Optional.of(someoneElses))))
+        .as("a pod it does not own is left alone")
+        .isInstanceOf(RestoreAction.Keep.class);
+    GpuRestore running = restore(PLAIN, status(RestorePhase.Running, null, null, null));
+    assertThat(
+            decider.decide(
+                seen(running, Optional.empty(), Optional.of(placeholder(running, "Running", NOW)))))
+        .isInstanceOf(RestoreAction.Keep.class);
+  }
+
+  @Test
   void aTerminalRestoreIsLeftAsItIs() {
     GpuRestore cr = restore(PLAIN, status(RestorePhase.Failed, null, null, null));
     assertThat(decider.decide(seen(cr, Optional.empty(), Optional.empty())))

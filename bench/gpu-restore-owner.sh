@@ -37,12 +37,7 @@ echo "workload,gib,variant,rep,ok,first_answer_ms,owner_ms,criu_restore_ms,gpu_r
 server_py=
 . "$repo/bench/lib/agent.sh"
 
-tar -C "$work" -xJf "$carry/criu.tar.xz"
-tar -C "$work" -xJf "$carry/agent.tar.xz"
-criu=$work/criu/bin/criu
-ours=$work/ours; mkdir -p "$ours"
-cp "$carry/warmstart_cuda_plugin.so" "$carry/warmstart-cuda" "$ours/"
-libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
+unpack_carry
 {
   echo "host: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader

@@ -43,17 +43,13 @@ echo "gib,variant,thp,ok,checkpoint_ms,restore_to_first_answer_ms,verify_ms,criu
 . "$repo/bench/lib/agent.sh"
 
 # --- set-up: CRIU, plugins, a Java runtime with the agent --------------------------------------------
-tar -C "$work" -xJf "$carry/criu.tar.xz"
-tar -C "$work" -xJf "$carry/agent.tar.xz"
-criu=$work/criu/bin/criu
-ours=$work/ours; base=$work/base; helper=$work/helper
-mkdir -p "$ours" "$base" "$helper"
-cp "$carry/warmstart_cuda_plugin.so" "$carry/warmstart-cuda" "$ours/"
+unpack_carry
+base=$work/base; helper=$work/helper
+mkdir -p "$base" "$helper"
 shim_lib=$work/shim/libwarmstart_gpumem.so
 mkdir -p "$work/shim"; cp "$carry/libwarmstart_gpumem.so" "$shim_lib" 2>/dev/null || { log "no shim in the carry: no *-shim rows"; SHIM=0; }
 cp "$carry/cuda_plugin.so" "$base/"
 cp "$carry/cuda-checkpoint" "$helper/cuda-checkpoint"
-libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
 {
   echo "host: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), THP $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
   nvidia-smi --query-gpu=name,uuid,driver_version,memory.total --format=csv,noheader

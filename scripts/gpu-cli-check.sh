@@ -21,12 +21,7 @@ echo "mode,case,ok,rc,ms,detail" >"$csv"
 server_py=$repo/samples/cuda-workload/server.py
 . "$repo/bench/lib/agent.sh"
 
-tar -C "$work" -xJf "$carry/criu.tar.xz"
-tar -C "$work" -xJf "$carry/agent.tar.xz"
-criu=$work/criu/bin/criu
-ours=$work/ours; mkdir -p "$ours"
-cp "$carry/warmstart_cuda_plugin.so" "$carry/warmstart-cuda" "$ours/"
-libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
+unpack_carry
 export WARMSTART_CRIU=$criu WARMSTART_PLUGIN_DIR=$ours WARMSTART_LIBCUDA=$libcuda
 cli=$work/bin/warmstart
 failed=0

@@ -29,12 +29,7 @@ echo "workload,visible,case,from_gpu,to_gpu,ok,checksum_identical,mib_on_target,
 server_py=
 . "$repo/bench/lib/agent.sh"
 
-tar -C "$work" -xJf "$carry/criu.tar.xz"
-tar -C "$work" -xJf "$carry/agent.tar.xz"
-criu=$work/criu/bin/criu
-ours=$work/ours; mkdir -p "$ours"
-cp "$carry/warmstart_cuda_plugin.so" "$carry/warmstart-cuda" "$ours/"
-libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
+unpack_carry
 mapfile -t uuids < <(nvidia-smi --query-gpu=uuid --format=csv,noheader)
 mapfile -t names < <(nvidia-smi --query-gpu=name --format=csv,noheader)
 {

@@ -1,9 +1,19 @@
-# Shared by the GPU scripts (bench/gpu-restore.sh, scripts/gpu-cross-gpu.sh): a node agent started from
-# the GPU carry and driven over its Unix socket, the sample servers, and their checks. Sourced; the caller
-# sets: work (scratch dir, logs under $work/logs), store (the agent's image store), criu, ours (our plugin
-# dir), libcuda, server_py (the workload's server). Every function logs to stderr.
+# Shared by the GPU scripts (bench/gpu-restore.sh, bench/gpu-restore-owner.sh, scripts/gpu-cross-gpu.sh,
+# scripts/gpu-cli-check.sh): the GPU carry unpacked, a node agent started from it and driven over its Unix
+# socket, the sample servers, and their checks. Sourced; the caller sets: work (scratch dir, logs under
+# $work/logs), store (the agent's image store), carry (.carry/gpu), server_py (the workload's server);
+# unpack_carry sets criu, ours (our plugin dir) and libcuda. Every function logs to stderr.
 
 log() { echo "[$(date +%T)] $*" >&2; }
+
+unpack_carry() { # -> $work/{criu,jre,quarkus-app,cli,bin}; sets criu, ours, libcuda
+  tar -C "$work" -xJf "$carry/criu.tar.xz"
+  tar -C "$work" -xJf "$carry/agent.tar.xz"
+  criu=$work/criu/bin/criu
+  ours=$work/ours; mkdir -p "$ours"
+  cp "$carry/warmstart_cuda_plugin.so" "$carry/warmstart-cuda" "$ours/"
+  libcuda=$(ldconfig -p | awk '/libcuda.so.1 /{print $NF; exit}')
+}
 now_ms() { date +%s%3N; }
 
 # --- the agent ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.warmstart.agent.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warmstart.api.agent.AgentProtocol;
 import dev.warmstart.api.agent.OperationRequest;
 import dev.warmstart.api.agent.OperationStatus;
 import java.nio.file.Path;
@@ -49,7 +50,10 @@ final class AgentSocketClient implements AutoCloseable {
           http.newRequest("http://localhost" + uri)
               .transport(new Transport.TCPUnix(socketPath))
               .method(method)
-              .headers(h -> h.put(HttpHeader.ACCEPT, "application/json"))
+              .headers(
+                  h ->
+                      h.put(HttpHeader.ACCEPT, "application/json")
+                          .put(AgentProtocol.HEADER, Integer.toString(AgentProtocol.VERSION)))
               .timeout(TIMEOUT_SECONDS, TimeUnit.SECONDS);
       if (body != null) {
         request.body(new StringRequestContent("application/json", body));

@@ -90,6 +90,7 @@ class AgentSocketClientTest {
     assertThat(request.get(10, TimeUnit.SECONDS))
         .startsWith("POST /v1/operations HTTP/1.1\r\n")
         .containsIgnoringCase("content-type: application/json")
+        .containsIgnoringCase("Warmstart-Agent-Protocol: 1")
         .contains("\"idempotencyKey\":\"key-1\"");
   }
 

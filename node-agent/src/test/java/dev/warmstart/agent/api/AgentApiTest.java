@@ -355,9 +355,27 @@ class AgentApiTest {
   }
 
   @Test
-  void aHugeBodyIsRefusedBeforeItIsRead() {
-    String big = "x".repeat(2 * 1024 * 1024);
-    submitRaw("{\"idempotencyKey\":\"" + big + "\"}").then().statusCode(413);
+  void aHugeBodyIsRefusedBeforeItIsRead() throws Exception {
+    String big = "{\"idempotencyKey\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}";
+    // Expect: 100-continue, so the refusal comes on the announced length before any body is sent;
+    // a client that sends at once races the agent, which answers and closes while it still writes.
+    java.net.http.HttpResponse<String> r =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            io.restassured.RestAssured.baseURI
+                                + ":"
+                                + io.restassured.RestAssured.port
+                                + "/v1/operations"))
+                    .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                    .expectContinue(true)
+                    .header("Authorization", "Bearer operator-token")
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(big))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(413);
   }
 
   @Test

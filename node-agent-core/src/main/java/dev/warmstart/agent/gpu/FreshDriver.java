@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,10 +92,8 @@ public final class FreshDriver {
     pids.forEach(p -> cmd.add(Integer.toString(p)));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().putAll(environment);
-    // The tool bounds each driver call a little inside ours, so that it can still say which one
-    // hung.
-    pb.environment()
-        .put("WARMSTART_DRIVER_TIMEOUT_S", Long.toString(Math.max(1, timeout.toSeconds() - 1)));
+    // Ours fires first (a Timeout); the tool's own bound only keeps it from outliving the call.
+    pb.environment().put("WARMSTART_DRIVER_TIMEOUT_S", Long.toString(timeout.toSeconds() + 1));
     Process p = pb.start();
     // Read while waiting: a tool that hangs must not hold the caller past its timeout.
     CompletableFuture<byte[]> out =
@@ -109,7 +108,7 @@ public final class FreshDriver {
     try {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        throw new IOException(TOOL + " did not answer within " + timeout);
+        throw new NoAnswerInTime(TOOL + " did not answer within " + timeout);
       }
       return JSON.readValue(out.get(timeout.toMillis(), TimeUnit.MILLISECONDS), Answer.class);
     } catch (ExecutionException | TimeoutException e) {
@@ -117,7 +116,14 @@ public final class FreshDriver {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       p.destroyForcibly();
-      throw new IOException("interrupted waiting for " + TOOL, e);
+      throw new InterruptedIOException("interrupted waiting for " + TOOL);
+    }
+  }
+
+  /** The tool did not answer within the caller's timeout; it was killed. */
+  public static final class NoAnswerInTime extends IOException {
+    NoAnswerInTime(String message) {
+      super(message);
     }
   }
 }

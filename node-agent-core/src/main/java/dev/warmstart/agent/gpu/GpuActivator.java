@@ -4,6 +4,7 @@ import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.cuda.CudaDriver.GpuPair;
 import dev.warmstart.api.agent.ErrorReason;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,6 +65,11 @@ public final class GpuActivator {
     FreshDriver.Answer a;
     try {
       a = tool.activate(tree, remap, !unlock, timeout);
+    } catch (FreshDriver.NoAnswerInTime e) {
+      throw new OperationFailure(
+          ErrorReason.Timeout, "the driver did not restore tree " + tree + " within " + timeout);
+    } catch (InterruptedIOException e) {
+      throw new OperationFailure(ErrorReason.Interrupted, "activation interrupted", e);
     } catch (IOException e) {
       throw new OperationFailure(
           ErrorReason.GpuRestoreFailed, "activation failed: " + e.getMessage());

@@ -16,7 +16,7 @@ import java.util.Optional;
  * @param targetGpus GPU UUIDs to restore onto (a placeholder pod's); empty: chosen by the agent
  * @param stage how far to go: RUNNING (everything), or PROCESSES or GPU_LOCKED (a standby, until an
  *     activation)
- * @param postRestoreHook called on the workload once it runs (stage RUN); null for none
+ * @param postRestoreHook called on the workload once it runs (stage RUNNING); null for none
  * @param sameGpu refuse unless the target GPUs are the checkpoint's (gpuRemap: SameGpu)
  * @param importFrom copy the image from a PersistentVolumeClaim first; null: node-local
  * @param expectedDigest the image digest the checkpoint recorded ("sha256:..."); an image with

@@ -112,10 +112,23 @@ class GpuActivatorTest {
     long t = System.nanoTime();
     assertThatThrownBy(() -> a.activate(List.of(10), List.of(), Duration.ofSeconds(1)))
         .isInstanceOfSatisfying(
-            OperationFailure.class,
-            f -> assertThat(f.reason()).isEqualTo(ErrorReason.GpuRestoreFailed))
-        .hasMessageContaining("did not answer within");
+            OperationFailure.class, f -> assertThat(f.reason()).isEqualTo(ErrorReason.Timeout))
+        .hasMessageContaining("did not restore tree [10] within PT1S");
     assertThat(Duration.ofNanos(System.nanoTime() - t)).isLessThan(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void anInterruptedActivationIsInterruptedNotAFailedGpuRestore() throws Exception {
+    GpuActivator a = toolSaying("exec sleep 60\n");
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> a.activate(List.of(10), List.of(), T))
+          .isInstanceOfSatisfying(
+              OperationFailure.class,
+              f -> assertThat(f.reason()).isEqualTo(ErrorReason.Interrupted));
+    } finally {
+      Thread.interrupted();
+    }
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.warmstart.agent.core.OperationFailure;
 import dev.warmstart.agent.core.Progress;
 import dev.warmstart.agent.operation.OperationJournal;
 import dev.warmstart.agent.operation.OperationService;
+import dev.warmstart.agent.operation.WorkerPools;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.agent.restore.RestoreResult;
 import dev.warmstart.agent.rootfs.LayerSettings;
@@ -36,10 +37,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,6 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FaultInjectionIT {
   private static final Duration T = Duration.ofMinutes(2);
   @TempDir Path dir;
+  @RegisterExtension final WorkerPools pools = new WorkerPools();
 
   /**
    * A CRIU configuration whose post-dump action script signals that the tree is frozen and fully
@@ -344,9 +346,7 @@ class FaultInjectionIT {
           .isTrue();
       OperationService restarted =
           OperationService.builder(
-                  TestEnv.components(store),
-                  new OperationJournal(journal),
-                  Executors.newSingleThreadExecutor())
+                  TestEnv.components(store), new OperationJournal(journal), pools.fixed(1))
               .nodeName("test-node")
               .start();
       OperationStatus s = restarted.list().get(0);
@@ -373,9 +373,7 @@ class FaultInjectionIT {
     Path journal = dir.resolve("journal");
     OperationService first =
         OperationService.builder(
-                TestEnv.components(store),
-                new OperationJournal(journal),
-                Executors.newSingleThreadExecutor())
+                TestEnv.components(store), new OperationJournal(journal), pools.fixed(1))
             .nodeName("test-node")
             .start();
     try (Workload w = Workload.tree(2)) {
@@ -426,9 +424,7 @@ class FaultInjectionIT {
 
       OperationService restarted =
           OperationService.builder(
-                  TestEnv.components(store),
-                  new OperationJournal(journal),
-                  Executors.newSingleThreadExecutor())
+                  TestEnv.components(store), new OperationJournal(journal), pools.fixed(1))
               .nodeName("test-node")
               .start();
       OperationStatus s = restarted.get(done.id()).orElseThrow();

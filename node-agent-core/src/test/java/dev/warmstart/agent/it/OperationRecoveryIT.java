@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.operation.OperationJournal;
 import dev.warmstart.agent.operation.OperationService;
+import dev.warmstart.agent.operation.WorkerPools;
 import dev.warmstart.agent.proc.Procfs;
 import dev.warmstart.api.agent.CheckpointRequest;
 import dev.warmstart.api.agent.ErrorReason;
@@ -16,10 +17,10 @@ import dev.warmstart.api.agent.ProcessTarget;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** An agent restart neither loses nor repeats operations, and never leaves a workload frozen. */
@@ -27,11 +28,13 @@ class OperationRecoveryIT {
   @TempDir Path dir;
   AgentComponents agent;
   OperationJournal journal;
-  ExecutorService executor = Executors.newFixedThreadPool(2);
+  @RegisterExtension final WorkerPools pools = new WorkerPools();
+  ExecutorService executor;
   Process workload;
 
   @BeforeEach
   void setUp() throws Exception {
+    executor = pools.fixed(2);
     agent = TestEnv.components(dir.resolve("store"));
     journal = new OperationJournal(dir.resolve("journal"));
     workload = new ProcessBuilder("setsid", "sleep", "600").start();
@@ -39,7 +42,6 @@ class OperationRecoveryIT {
 
   @AfterEach
   void tearDown() throws Exception {
-    executor.shutdownNow();
     workload.destroyForcibly().waitFor();
   }
 

@@ -19,14 +19,11 @@ import dev.warmstart.api.agent.RestoreStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,7 +37,7 @@ class OperationRecoveryTest {
   static final int GONE_PID = Integer.MAX_VALUE - 1;
   @TempDir Path dir;
   AgentComponents agent;
-  final List<ExecutorService> executors = new ArrayList<>();
+  @RegisterExtension final WorkerPools pools = new WorkerPools();
 
   @BeforeEach
   void components() throws Exception {
@@ -53,15 +50,8 @@ class OperationRecoveryTest {
             Clock.systemUTC());
   }
 
-  @AfterEach
-  void stop() {
-    executors.forEach(ExecutorService::shutdownNow);
-  }
-
   OperationService start() throws Exception {
-    ExecutorService e = Executors.newFixedThreadPool(2);
-    executors.add(e);
-    return OperationService.builder(agent, journal(), e).nodeName("n").start();
+    return OperationService.builder(agent, journal(), pools.fixed(2)).nodeName("n").start();
   }
 
   OperationJournal journal() throws Exception {

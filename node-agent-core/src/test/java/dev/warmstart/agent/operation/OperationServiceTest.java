@@ -20,10 +20,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,17 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OperationServiceTest {
   @TempDir Path dir;
-  final List<ExecutorService> executors = new ArrayList<>();
-
-  @AfterEach
-  void stop() {
-    executors.forEach(ExecutorService::shutdownNow);
-  }
+  @RegisterExtension final WorkerPools pools = new WorkerPools();
 
   private ExecutorService pool(int threads) {
-    ExecutorService e = Executors.newFixedThreadPool(threads);
-    executors.add(e);
-    return e;
+    return pools.fixed(threads);
   }
 
   private OperationService service(ExecutorService executor, HugePages thp, int capacity, int kept)

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.operation.OperationJournal;
 import dev.warmstart.agent.operation.OperationService;
+import dev.warmstart.agent.operation.WorkerPools;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.Condition;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
@@ -40,10 +41,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -58,6 +59,7 @@ class OperatorWithAgentIT {
   private static final String NS = "ml";
   KubernetesClient client;
   @TempDir Path work;
+  @RegisterExtension final WorkerPools pools = new WorkerPools();
   private CheckpointWorkflow checkpoints;
   private RestoreWorkflow restores;
 
@@ -67,9 +69,7 @@ class OperatorWithAgentIT {
     AgentComponents components = TestEnv.components(work.resolve("store"));
     OperationService agentOps =
         OperationService.builder(
-                components,
-                new OperationJournal(work.resolve("journal")),
-                Executors.newFixedThreadPool(2))
+                components, new OperationJournal(work.resolve("journal")), pools.fixed(2))
             .nodeName(NODE)
             .start();
     var agents = new InProcessAgents(NODE, agentOps);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.warmstart.agent.core.AgentComponents;
 import dev.warmstart.agent.operation.OperationJournal;
 import dev.warmstart.agent.operation.OperationService;
+import dev.warmstart.agent.operation.WorkerPools;
 import dev.warmstart.api.v1alpha1.CheckpointPhase;
 import dev.warmstart.api.v1alpha1.CheckpointTemplate;
 import dev.warmstart.api.v1alpha1.GpuCheckpoint;
@@ -38,9 +39,9 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,6 +57,7 @@ class ScheduleWithAgentIT {
   private static final String NS = "ml";
   KubernetesClient client;
   @TempDir Path work;
+  @RegisterExtension final WorkerPools pools = new WorkerPools();
   private Path store;
   private final SettableClock clock = new SettableClock();
   private ScheduleWorkflow schedules;
@@ -89,9 +91,7 @@ class ScheduleWithAgentIT {
     AgentComponents components = TestEnv.components(store);
     OperationService agentOps =
         OperationService.builder(
-                components,
-                new OperationJournal(work.resolve("journal")),
-                Executors.newFixedThreadPool(2))
+                components, new OperationJournal(work.resolve("journal")), pools.fixed(2))
             .nodeName(NODE)
             .start();
     var agents = new InProcessAgents(NODE, agentOps);

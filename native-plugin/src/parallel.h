@@ -6,8 +6,9 @@
 /*
  * The one way the plugin (inside CRIU) and warmstart-cuda (a fresh process) run the driver's calls on
  * every CUDA process of a tree: each item on a thread of its own (inline when no thread can be made),
- * each waited for at most ws_driver_timeout_s(). A call that never returns must not hang its caller:
- * timed_out(item, seconds) marks it failed and its thread is left behind, detached.
+ * the threads waited for together, at most ws_driver_timeout_s() in all. A call that never returns
+ * must not hang its caller: timed_out(item, seconds) marks it failed and its thread is left behind,
+ * detached.
  */
 void ws_run_parallel(void *items, size_t n, size_t size, void *(*fn)(void *),
 		     void (*timed_out)(void *item, int seconds));

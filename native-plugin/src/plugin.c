@@ -47,8 +47,10 @@ static struct ws_remap remap;
 
 enum ws_job { JOB_CHECKPOINT, JOB_RESTORE_UNLOCK };
 
+/* A worker's job: its own copy of the process, copied back to origin (see parallel.h). */
 struct ws_work {
-	struct ws_proc *proc;
+	struct ws_proc proc;
+	struct ws_proc *origin;
 	enum ws_job job;
 };
 
@@ -88,7 +90,7 @@ static void call_ends(const char *what, int pid, ws_curesult r)
 static void *run_job(void *arg)
 {
 	struct ws_work *w = arg;
-	struct ws_proc *p = w->proc;
+	struct ws_proc *p = &w->proc;
 	double t;
 	ws_curesult r;
 
@@ -141,7 +143,7 @@ static void *run_job(void *arg)
 
 static void job_timed_out(void *item, int seconds)
 {
-	struct ws_proc *p = ((struct ws_work *)item)->proc;
+	struct ws_proc *p = &((struct ws_work *)item)->proc;
 
 	p->failed = 1;
 	snprintf(p->error, sizeof(p->error), "driver call for pid %d did not return within %d s", p->pid, seconds);
@@ -170,15 +172,18 @@ static int run_parallel(enum ws_job job, int (*selected)(const struct ws_proc *)
 			ret = -1;
 			continue;
 		}
-		work[n].proc = p;
+		work[n].proc = *p;
+		work[n].origin = p;
 		work[n].job = job;
 		n++;
 	}
 	ws_run_parallel(work, n, sizeof(work[0]), run_job, job_timed_out);
 	for (size_t i = 0; i < n; i++) {
-		if (need_restore_thread && ws_thread_stop(&work[i].proc->thread))
+		struct ws_proc *p = work[i].origin;
+		*p = work[i].proc;
+		if (need_restore_thread && ws_thread_stop(&p->thread))
 			ret = -1;
-		if (work[i].proc->failed)
+		if (p->failed)
 			ret = -1;
 	}
 	return ret;

@@ -6,15 +6,7 @@
 #include <unistd.h>
 
 #include "parallel.h"
-
-static int failures;
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                           \
-		}                                                             \
-	} while (0)
+#include "check.h"
 
 struct item {
 	int sleep_ms;

@@ -3,15 +3,7 @@
 #include <string.h>
 
 #include "remap.h"
-
-static int failures;
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                           \
-		}                                                             \
-	} while (0)
+#include "check.h"
 
 #define A "GPU-0b8a3c1e-1f2d-4e5f-8a9b-0c1d2e3f4a5b"
 #define B "GPU-ffffffff-0000-1111-2222-333344445555"

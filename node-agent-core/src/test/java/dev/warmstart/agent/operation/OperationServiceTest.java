@@ -35,10 +35,6 @@ class OperationServiceTest {
   @TempDir Path dir;
   @RegisterExtension final WorkerPools pools = new WorkerPools();
 
-  private ExecutorService pool(int threads) {
-    return pools.fixed(threads);
-  }
-
   private OperationService service(ExecutorService executor, HugePages thp, int capacity, int kept)
       throws Exception {
     AgentComponents agent =
@@ -69,7 +65,7 @@ class OperationServiceTest {
 
   @Test
   void beyondItsCapacityTheServiceRefusesAndTakesWorkAgainOnceFree() throws Exception {
-    ExecutorService one = pool(1);
+    ExecutorService one = pools.fixed(1);
     CountDownLatch release = new CountDownLatch(1);
     one.execute(
         () -> {
@@ -115,7 +111,7 @@ class OperationServiceTest {
                           target.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII))
                   .readLine()
                   .trim());
-      OperationService ops = service(pool(2), null, 10, 100);
+      OperationService ops = service(pools.fixed(2), null, 10, 100);
       HttpHook hanging = new HttpHook(null, "/", port, 6);
       CheckpointRequest slow =
           CheckpointRequest.builder(ProcessTarget.ofPid((int) target.pid()), "x", 60)
@@ -145,7 +141,7 @@ class OperationServiceTest {
   void aThpSwitchThatCannotBeWrittenFailsNoOperation() throws Exception {
     Path sysfs = Files.createDirectory(dir.resolve("enabled")); // reading or writing it fails
     HugePages thp = new HugePages(Optional.of("always"), sysfs, dir.resolve("thp-original"));
-    OperationService ops = service(pool(1), thp, 10, 100);
+    OperationService ops = service(pools.fixed(1), thp, 10, 100);
     String id =
         ops.submit(OperationRequest.activate("k", new ActivateRequest("no-such-restore", null, 60)))
             .id();
@@ -155,7 +151,7 @@ class OperationServiceTest {
 
   @Test
   void onlyTheNewestFinishedOperationsAreKept() throws Exception {
-    OperationService ops = service(pool(1), null, 10, 5);
+    OperationService ops = service(pools.fixed(1), null, 10, 5);
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       String id = ops.submit(OperationRequest.deleteImage("k" + i, "img")).id();
